@@ -112,3 +112,53 @@ gst_p2p_loop_invoke (GstP2pLoop * loop, GSourceFunc func, gpointer data,
   g_main_context_invoke_full (loop->context, G_PRIORITY_DEFAULT, func, data,
       notify);
 }
+
+typedef struct
+{
+  GSourceFunc func;
+  gpointer data;
+  GMutex lock;
+  GCond cond;
+  gboolean done;
+} SyncCall;
+
+static gboolean
+run_sync_call (gpointer data)
+{
+  SyncCall *call = data;
+
+  call->func (call->data);
+  g_mutex_lock (&call->lock);
+  call->done = TRUE;
+  g_cond_signal (&call->cond);
+  g_mutex_unlock (&call->lock);
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * gst_p2p_loop_invoke_sync:
+ *
+ * Runs @func once on the loop thread and returns when it has run. Only for
+ * short set-up and tear-down work (creating a session): never call it from a
+ * streaming thread on the data path.
+ */
+void
+gst_p2p_loop_invoke_sync (GstP2pLoop * loop, GSourceFunc func, gpointer data)
+{
+  SyncCall call = { func, data };
+
+  if (gst_p2p_loop_is_current (loop)) {
+    func (data);
+    return;
+  }
+
+  g_mutex_init (&call.lock);
+  g_cond_init (&call.cond);
+  g_main_context_invoke (loop->context, run_sync_call, &call);
+  g_mutex_lock (&call.lock);
+  while (!call.done)
+    g_cond_wait (&call.cond, &call.lock);
+  g_mutex_unlock (&call.lock);
+  g_mutex_clear (&call.lock);
+  g_cond_clear (&call.cond);
+}

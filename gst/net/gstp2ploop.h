@@ -25,6 +25,9 @@ void           gst_p2p_loop_invoke      (GstP2pLoop * loop,
                                          GSourceFunc func,
                                          gpointer data,
                                          GDestroyNotify notify);
+void           gst_p2p_loop_invoke_sync (GstP2pLoop * loop,
+                                         GSourceFunc func,
+                                         gpointer data);
 
 G_END_DECLS
 

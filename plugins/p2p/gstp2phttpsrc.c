@@ -1,0 +1,1503 @@
+/* p2phttpsrc: HTTP/HTTPS source for players, peer-assisted for fragments.
+ *
+ * Toward the demuxers it behaves like souphttpsrc 1.22 (same properties,
+ * errors, messages, queries, byte ranges), so it can be ranked above it and
+ * picked by gst_element_make_from_uri() in any existing pipeline. What it
+ * adds is knowing what each request is (GstP2pRequestKind): only media
+ * fragments will ever be exchanged with peers.
+ *
+ * Threads: properties are set from the application thread under the object
+ * lock; start/stop/do_seek/create run on the streaming thread; unlock runs
+ * on the thread changing state and only cancels the current fetch. Network
+ * work happens on the gst-p2p network thread (GstP2pLoop): create() waits on
+ * the fetch with a deadline, so nothing here can block forever.
+ */
+
+/**
+ * SECTION:element-p2phttpsrc
+ * @title: p2phttpsrc
+ *
+ * Reads from an http or https URI like souphttpsrc. Inside hlsdemux and
+ * dashdemux it fetches each media fragment; playlists, manifests, keys and
+ * clock sync requests are recognised and always go to the origin.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 p2phttpsrc location=https://example.com/ ! fakesink
+ * gst-launch-1.0 playbin uri=https://example.com/live/master.m3u8
+ * ]|
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <libsoup/soup.h>
+
+#include "gstp2p.h"
+#include "gstp2prequestkind.h"
+#include "http/gstp2phttpfetch.h"
+#include "http/gstp2phttpsession.h"
+#include "gstp2phttpsrc.h"
+
+GST_DEBUG_CATEGORY_STATIC (p2phttpsrc_debug);
+#define GST_CAT_DEFAULT p2phttpsrc_debug
+
+#define DEFAULT_LOCATION ""
+#define DEFAULT_IS_LIVE FALSE
+#define DEFAULT_AUTOMATIC_REDIRECT TRUE
+#define DEFAULT_PROXY ""
+#define DEFAULT_USER_ID ""
+#define DEFAULT_USER_PW ""
+#define DEFAULT_PROXY_ID ""
+#define DEFAULT_PROXY_PW ""
+#define DEFAULT_IRADIO_MODE TRUE
+#define DEFAULT_TIMEOUT 15
+#define DEFAULT_SOUP_LOG_LEVEL SOUP_LOGGER_LOG_HEADERS
+#define DEFAULT_COMPRESS FALSE
+#define DEFAULT_KEEP_ALIVE TRUE
+#define DEFAULT_SSL_STRICT TRUE
+#define DEFAULT_SSL_USE_SYSTEM_CA_FILE TRUE
+#define DEFAULT_RETRIES 3
+#define DEFAULT_METHOD NULL
+
+/* souphttpsrc's prefix stays first: CDNs that sniff for GStreamer players
+ * keep working; ours follows so logs can tell the two apart. A trailing
+ * space appends libsoup's version, as in souphttpsrc. */
+#define DEFAULT_USER_AGENT "GStreamer souphttpsrc " GST_P2P_GST_VERSION \
+  " p2phttpsrc/" PACKAGE_VERSION " "
+#define GST_P2P_GST_VERSION G_STRINGIFY (GST_VERSION_MAJOR) "." \
+  G_STRINGIFY (GST_VERSION_MINOR) "." G_STRINGIFY (GST_VERSION_MICRO)
+
+enum
+{
+  PROP_0,
+  PROP_LOCATION,
+  PROP_IS_LIVE,
+  PROP_USER_AGENT,
+  PROP_AUTOMATIC_REDIRECT,
+  PROP_PROXY,
+  PROP_USER_ID,
+  PROP_USER_PW,
+  PROP_PROXY_ID,
+  PROP_PROXY_PW,
+  PROP_COOKIES,
+  PROP_IRADIO_MODE,
+  PROP_TIMEOUT,
+  PROP_EXTRA_HEADERS,
+  PROP_SOUP_LOG_LEVEL,
+  PROP_COMPRESS,
+  PROP_KEEP_ALIVE,
+  PROP_SSL_STRICT,
+  PROP_SSL_CA_FILE,
+  PROP_SSL_USE_SYSTEM_CA_FILE,
+  PROP_TLS_DATABASE,
+  PROP_TLS_INTERACTION,
+  PROP_RETRIES,
+  PROP_METHOD,
+  PROP_REQUEST_KIND,
+  N_PROPERTIES
+};
+
+static GParamSpec *properties[N_PROPERTIES];
+
+struct _GstP2pHttpSrc
+{
+  GstPushSrc parent;
+
+  /* Properties, under the object lock */
+  gchar *location;
+  gchar *redirection_uri;
+  gboolean redirection_permanent;
+  gchar *user_agent;
+  gboolean automatic_redirect;
+  gchar *proxy;
+  gchar *user_id;
+  gchar *user_pw;
+  gchar *proxy_id;
+  gchar *proxy_pw;
+  gchar **cookies;
+  gboolean iradio_mode;
+  guint timeout;
+  GstStructure *extra_headers;
+  SoupLoggerLogLevel log_level;
+  gboolean compress;
+  gboolean keep_alive;
+  gboolean ssl_strict;
+  gchar *ssl_ca_file;
+  gboolean ssl_use_system_ca_file;
+  GTlsDatabase *tls_database;
+  GTlsInteraction *tls_interaction;
+  gint retries;
+  gchar *method;
+  GstP2pRequestKind kind;
+
+  /* Streaming thread; fetch and flushing also under the object lock so
+   * unlock() can cancel */
+  GstP2pHttpSession *session;
+  GstP2pHttpFetch *fetch;
+  gboolean flushing;
+  GstP2pRequestKind position_kind;      /* from the parent, per start() */
+  guint64 read_position;
+  guint64 stop_position;        /* exclusive, -1: to the end */
+  gint64 content_size;          /* of the whole resource, -1: unknown */
+  gboolean seekable;
+  gint retry_count;
+  GstEvent *http_headers_event;
+  GBytes *pending_chunk;        /* read before the headers event went out */
+  guint64 fetches;
+};
+
+static void gst_p2p_http_src_uri_handler_init (gpointer g_iface,
+    gpointer iface_data);
+
+#define gst_p2p_http_src_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstP2pHttpSrc, gst_p2p_http_src, GST_TYPE_PUSH_SRC,
+    G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_p2p_http_src_uri_handler_init));
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (p2phttpsrc, "p2phttpsrc",
+    GST_RANK_PRIMARY + 1, GST_TYPE_P2P_HTTP_SRC, gst_p2p_init ());
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS_ANY);
+
+/* ---------------------------------------------------------------------- */
+/* URI handler                                                            */
+
+static GstURIType
+gst_p2p_http_src_uri_get_type (GType type)
+{
+  return GST_URI_SRC;
+}
+
+static const gchar *const *
+gst_p2p_http_src_uri_get_protocols (GType type)
+{
+  static const gchar *protocols[] = { "http", "https", NULL };
+  return protocols;
+}
+
+static gchar *
+gst_p2p_http_src_uri_get_uri (GstURIHandler * handler)
+{
+  GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (handler);
+  gchar *uri;
+
+  GST_OBJECT_LOCK (src);
+  /* Like souphttpsrc: the URI we were asked for, not where it redirected. */
+  uri = g_strdup (src->location);
+  GST_OBJECT_UNLOCK (src);
+  return uri;
+}
+
+static gboolean
+gst_p2p_http_src_set_location (GstP2pHttpSrc * src, const gchar * uri,
+    GError ** error)
+{
+  if (uri && *uri && !g_uri_is_valid (uri, SOUP_HTTP_URI_FLAGS, NULL)) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        "Invalid URI '%s'", uri);
+    return FALSE;
+  }
+  if (uri && *uri && !g_str_has_prefix (uri, "http://")
+      && !g_str_has_prefix (uri, "https://")) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_UNSUPPORTED_PROTOCOL,
+        "Not an http or https URI: '%s'", uri);
+    return FALSE;
+  }
+
+  GST_OBJECT_LOCK (src);
+  g_free (src->location);
+  src->location = g_strdup (uri ? uri : "");
+  g_clear_pointer (&src->redirection_uri, g_free);
+  src->redirection_permanent = FALSE;
+  GST_OBJECT_UNLOCK (src);
+  return TRUE;
+}
+
+static gboolean
+gst_p2p_http_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
+    GError ** error)
+{
+  return gst_p2p_http_src_set_location (GST_P2P_HTTP_SRC (handler), uri, error);
+}
+
+static void
+gst_p2p_http_src_uri_handler_init (gpointer g_iface, gpointer iface_data)
+{
+  GstURIHandlerInterface *iface = g_iface;
+
+  iface->get_type = gst_p2p_http_src_uri_get_type;
+  iface->get_protocols = gst_p2p_http_src_uri_get_protocols;
+  iface->get_uri = gst_p2p_http_src_uri_get_uri;
+  iface->set_uri = gst_p2p_http_src_uri_set_uri;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Fetch life cycle                                                       */
+
+static void
+gst_p2p_http_src_drop_fetch (GstP2pHttpSrc * src)
+{
+  GstP2pHttpFetch *fetch;
+
+  GST_OBJECT_LOCK (src);
+  fetch = src->fetch;
+  src->fetch = NULL;
+  GST_OBJECT_UNLOCK (src);
+
+  if (fetch) {
+    gst_p2p_http_fetch_cancel (fetch);
+    gst_p2p_http_fetch_unref (fetch);
+  }
+  g_clear_pointer (&src->pending_chunk, g_bytes_unref);
+  gst_clear_event (&src->http_headers_event);
+}
+
+static const gchar *
+nonempty (const gchar * s)
+{
+  return s && *s ? s : NULL;
+}
+
+/* Streaming thread. Builds and starts the request for the current range. */
+static GstFlowReturn
+gst_p2p_http_src_start_fetch (GstP2pHttpSrc * src)
+{
+  GstP2pHttpRequest request = { 0, };
+  GstP2pHttpFetch *fetch;
+
+  GST_OBJECT_LOCK (src);
+  if (src->flushing) {
+    GST_OBJECT_UNLOCK (src);
+    return GST_FLOW_FLUSHING;
+  }
+  request.uri = src->location;
+  request.method = src->method;
+  request.range_start = src->read_position;
+  request.range_stop = src->stop_position;
+  request.extra_headers = src->extra_headers;
+  request.user_agent = src->user_agent;
+  request.cookies = (const gchar * const *) src->cookies;
+  request.user_id = nonempty (src->user_id);
+  request.user_pw = nonempty (src->user_pw);
+  request.proxy_id = nonempty (src->proxy_id);
+  request.proxy_pw = nonempty (src->proxy_pw);
+  request.compress = src->compress;
+  request.keep_alive = src->keep_alive;
+  request.automatic_redirect = src->automatic_redirect;
+  request.ssl_strict = src->ssl_strict;
+  request.iradio_mode = src->iradio_mode;
+  request.log_level = src->log_level;
+  request.log_object = G_OBJECT (src);
+
+  fetch = gst_p2p_http_fetch_new (src->session, &request);
+  src->fetch = fetch;
+  src->fetches++;
+  GST_OBJECT_UNLOCK (src);
+
+  GST_INFO_OBJECT (src, "request %" G_GUINT64_FORMAT ": %s %s bytes %"
+      G_GUINT64_FORMAT "-%" G_GINT64_FORMAT " (%s)", src->fetches,
+      src->method ? src->method : "GET", src->location, src->read_position,
+      (gint64) src->stop_position,
+      gst_p2p_request_kind_to_string (src->position_kind));
+
+  gst_p2p_http_fetch_start (fetch);
+  return GST_FLOW_OK;
+}
+
+static gint64
+gst_p2p_http_src_timeout_us (GstP2pHttpSrc * src)
+{
+  guint timeout;
+
+  GST_OBJECT_LOCK (src);
+  timeout = src->timeout;
+  GST_OBJECT_UNLOCK (src);
+  return timeout ? timeout * G_USEC_PER_SEC : 0;
+}
+
+static gboolean
+gst_p2p_http_src_may_retry (GstP2pHttpSrc * src)
+{
+  gint retries;
+
+  GST_OBJECT_LOCK (src);
+  retries = src->retries;
+  GST_OBJECT_UNLOCK (src);
+  return retries < 0 || src->retry_count < retries;
+}
+
+/* ---------------------------------------------------------------------- */
+/* http-headers                                                           */
+
+static void
+insert_header (const gchar * name, const gchar * value, gpointer user_data)
+{
+  GstStructure *headers = user_data;
+  const GValue *existing;
+  GValue v = G_VALUE_INIT;
+
+  g_value_init (&v, G_TYPE_STRING);
+  g_value_set_string (&v, value);
+
+  /* A repeated header becomes an array, as souphttpsrc does. */
+  existing = gst_structure_get_value (headers, name);
+  if (!existing) {
+    gst_structure_take_value (headers, name, &v);
+  } else if (GST_VALUE_HOLDS_ARRAY (existing)) {
+    GValue array = G_VALUE_INIT;
+
+    g_value_init (&array, GST_TYPE_ARRAY);
+    g_value_copy (existing, &array);
+    gst_value_array_append_and_take_value (&array, &v);
+    gst_structure_take_value (headers, name, &array);
+  } else {
+    GValue array = G_VALUE_INIT, first = G_VALUE_INIT;
+
+    g_value_init (&array, GST_TYPE_ARRAY);
+    g_value_init (&first, G_TYPE_STRING);
+    g_value_copy (existing, &first);
+    gst_value_array_append_and_take_value (&array, &first);
+    gst_value_array_append_and_take_value (&array, &v);
+    gst_structure_take_value (headers, name, &array);
+  }
+}
+
+static GstStructure *
+headers_to_structure (const gchar * name, SoupMessageHeaders * headers)
+{
+  GstStructure *s = gst_structure_new_empty (name);
+
+  if (headers)
+    soup_message_headers_foreach (headers, insert_header, s);
+  return s;
+}
+
+/* Posts the http-headers message now and keeps the sticky event to push
+ * before the first buffer of this response. */
+static void
+gst_p2p_http_src_announce_headers (GstP2pHttpSrc * src, GstP2pHttpFetch * fetch)
+{
+  GstStructure *s, *req, *resp;
+  const gchar *uri = gst_p2p_http_fetch_get_uri (fetch);
+
+  s = gst_structure_new ("http-headers",
+      "uri", G_TYPE_STRING, uri,
+      "http-status-code", G_TYPE_UINT, gst_p2p_http_fetch_get_status (fetch),
+      NULL);
+  GST_OBJECT_LOCK (src);
+  if (src->redirection_uri)
+    gst_structure_set (s, "redirection-uri", G_TYPE_STRING,
+        src->redirection_uri, NULL);
+  GST_OBJECT_UNLOCK (src);
+  req = headers_to_structure ("request-headers",
+      gst_p2p_http_fetch_get_request_headers (fetch));
+  resp = headers_to_structure ("response-headers",
+      gst_p2p_http_fetch_get_response_headers (fetch));
+  gst_structure_set (s, "request-headers", GST_TYPE_STRUCTURE, req,
+      "response-headers", GST_TYPE_STRUCTURE, resp, NULL);
+  gst_structure_free (req);
+  gst_structure_free (resp);
+
+  gst_element_post_message (GST_ELEMENT_CAST (src),
+      gst_message_new_element (GST_OBJECT_CAST (src), gst_structure_copy (s)));
+  gst_clear_event (&src->http_headers_event);
+  src->http_headers_event =
+      gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM_STICKY, s);
+}
+
+static void
+gst_p2p_http_src_push_headers_event (GstP2pHttpSrc * src)
+{
+  GstEvent *event = src->http_headers_event;
+
+  src->http_headers_event = NULL;
+  if (event)
+    gst_pad_push_event (GST_BASE_SRC_PAD (src), event);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Errors                                                                 */
+
+static void
+gst_p2p_http_src_post_status_error (GstP2pHttpSrc * src,
+    GstP2pHttpFetch * fetch)
+{
+  guint status = gst_p2p_http_fetch_get_status (fetch);
+  const gchar *reason = gst_p2p_http_fetch_get_reason (fetch);
+  const gchar *uri = gst_p2p_http_fetch_get_uri (fetch);
+  const gchar *location = NULL;
+  SoupMessageHeaders *headers = gst_p2p_http_fetch_get_response_headers (fetch);
+  gchar *redirect;
+
+  if (SOUP_STATUS_IS_REDIRECTION (status) && headers)
+    location = soup_message_headers_get_one (headers, "Location");
+  redirect = g_strdup (location ? location : gst_p2p_http_fetch_get_final_uri
+      (fetch));
+
+#define STATUS_ERROR(code) \
+  GST_ELEMENT_ERROR_WITH_DETAILS (src, RESOURCE, code, \
+      ("%s (%u), URL: %s, Redirect to: %s", reason ? reason : "Error", \
+          status, uri, redirect), \
+      ("HTTP %u for %s", status, uri), \
+      ("http-status-code", G_TYPE_UINT, status, \
+          "http-redirect-uri", G_TYPE_STRING, redirect, NULL))
+
+  switch (status) {
+    case SOUP_STATUS_NOT_FOUND:
+      STATUS_ERROR (NOT_FOUND);
+      break;
+    case SOUP_STATUS_UNAUTHORIZED:
+    case SOUP_STATUS_PAYMENT_REQUIRED:
+    case SOUP_STATUS_FORBIDDEN:
+    case SOUP_STATUS_PROXY_AUTHENTICATION_REQUIRED:
+      STATUS_ERROR (NOT_AUTHORIZED);
+      break;
+    default:
+      STATUS_ERROR (OPEN_READ);
+      break;
+  }
+#undef STATUS_ERROR
+  g_free (redirect);
+}
+
+/* No usable response, or the body broke off, after all retries. */
+static void
+gst_p2p_http_src_post_transport_error (GstP2pHttpSrc * src, GError * error,
+    gboolean mid_body)
+{
+  if (error && error->domain == G_RESOLVER_ERROR) {
+    GST_ELEMENT_ERROR (src, RESOURCE, NOT_FOUND,
+        ("Could not resolve server name."), ("%s: %s", src->location,
+            error->message));
+  } else if (error && error->domain == G_TLS_ERROR) {
+    GST_ELEMENT_ERROR (src, RESOURCE, OPEN_READ,
+        ("Secure connection setup failed."), ("%s: %s", src->location,
+            error->message));
+  } else if (mid_body) {
+    GST_ELEMENT_ERROR (src, RESOURCE, READ,
+        ("A network error occurred, or the server closed the connection "
+            "unexpectedly."), ("%s: %s", src->location,
+            error ? error->message : "unknown"));
+  } else {
+    GST_ELEMENT_ERROR (src, RESOURCE, OPEN_READ,
+        ("Could not establish connection to server."), ("%s: %s",
+            src->location, error ? error->message : "unknown"));
+  }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Responses                                                              */
+
+static void
+gst_p2p_http_src_set_kind (GstP2pHttpSrc * src, GstP2pRequestKind kind)
+{
+  gboolean changed;
+
+  GST_OBJECT_LOCK (src);
+  changed = src->kind != kind;
+  src->kind = kind;
+  GST_OBJECT_UNLOCK (src);
+
+  GST_INFO_OBJECT (src, "request %" G_GUINT64_FORMAT " is a %s: %s",
+      src->fetches, gst_p2p_request_kind_to_string (kind), src->location);
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (src), properties[PROP_REQUEST_KIND]);
+}
+
+static void
+gst_p2p_http_src_update_size (GstP2pHttpSrc * src, gint64 size)
+{
+  GstBaseSrc *basesrc = GST_BASE_SRC (src);
+
+  if (size < 0 || size == src->content_size)
+    return;
+  src->content_size = size;
+  GST_DEBUG_OBJECT (src, "size %" G_GINT64_FORMAT, size);
+  GST_OBJECT_LOCK (src);
+  basesrc->segment.duration = size;
+  GST_OBJECT_UNLOCK (src);
+  gst_element_post_message (GST_ELEMENT (src),
+      gst_message_new_duration_changed (GST_OBJECT (src)));
+}
+
+static void
+gst_p2p_http_src_handle_icy (GstP2pHttpSrc * src, SoupMessageHeaders * headers)
+{
+  const gchar *metaint = soup_message_headers_get_one (headers, "icy-metaint");
+  static const struct
+  {
+    const gchar *header;
+    const gchar *tag;
+  } icy_tags[] = {
+    {"icy-name", GST_TAG_ORGANIZATION},
+    {"icy-genre", GST_TAG_GENRE},
+    {"icy-url", GST_TAG_LOCATION},
+  };
+  GstTagList *tags = NULL;
+  guint i;
+
+  if (metaint) {
+    gint64 interval = g_ascii_strtoll (metaint, NULL, 10);
+
+    if (interval > 0 && interval <= G_MAXINT) {
+      GstCaps *caps = gst_caps_new_simple ("application/x-icy",
+          "metadata-interval", G_TYPE_INT, (gint) interval, NULL);
+
+      gst_base_src_set_caps (GST_BASE_SRC (src), caps);
+      gst_caps_unref (caps);
+    }
+  }
+  for (i = 0; i < G_N_ELEMENTS (icy_tags); i++) {
+    const gchar *value = soup_message_headers_get_one (headers,
+        icy_tags[i].header);
+    gchar *utf8;
+
+    if (!value)
+      continue;
+    /* Shoutcast servers send Latin-1 more often than UTF-8. */
+    utf8 = g_utf8_validate (value, -1, NULL) ? g_strdup (value) :
+        g_convert (value, -1, "UTF-8", "ISO-8859-1", NULL, NULL, NULL);
+    if (!utf8)
+      continue;
+    if (!tags)
+      tags = gst_tag_list_new_empty ();
+    gst_tag_list_add (tags, GST_TAG_MERGE_REPLACE, icy_tags[i].tag, utf8, NULL);
+    g_free (utf8);
+  }
+  if (tags)
+    gst_pad_push_event (GST_BASE_SRC_PAD (src), gst_event_new_tag (tags));
+}
+
+/* Streaming thread, once the status line and headers of @fetch are known.
+ * Returns OK to read the body, EOS, or ERROR (posted). */
+static GstFlowReturn
+gst_p2p_http_src_handle_response (GstP2pHttpSrc * src, GstP2pHttpFetch * fetch)
+{
+  guint status = gst_p2p_http_fetch_get_status (fetch);
+  SoupMessageHeaders *headers = gst_p2p_http_fetch_get_response_headers (fetch);
+  const gchar *final_uri = gst_p2p_http_fetch_get_final_uri (fetch);
+  gboolean is_head = src->method
+      && g_ascii_strcasecmp (src->method, "HEAD") == 0;
+  guint64 start, stop;
+  gint64 total;
+
+  GST_OBJECT_LOCK (src);
+  if (final_uri && g_strcmp0 (final_uri, src->location) != 0) {
+    g_free (src->redirection_uri);
+    src->redirection_uri = g_strdup (final_uri);
+    src->redirection_permanent = gst_p2p_http_fetch_is_redirect_permanent
+        (fetch);
+  }
+  GST_OBJECT_UNLOCK (src);
+
+  GST_DEBUG_OBJECT (src, "request %" G_GUINT64_FORMAT ": HTTP %u",
+      src->fetches, status);
+
+  if (is_head) {
+    /* Clock sync reads the Date header; the status does not matter. */
+    gst_p2p_http_src_set_kind (src, src->position_kind ==
+        GST_P2P_REQUEST_UNKNOWN ? GST_P2P_REQUEST_CLOCK_SYNC :
+        src->position_kind);
+    gst_p2p_http_src_announce_headers (src, fetch);
+    gst_p2p_http_src_push_headers_event (src);
+    return GST_FLOW_EOS;
+  }
+
+  if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE
+      && src->read_position > 0) {
+    /* Asked for bytes at or past the end: there are none left. */
+    GST_DEBUG_OBJECT (src, "416 at %" G_GUINT64_FORMAT ": EOS",
+        src->read_position);
+    return GST_FLOW_EOS;
+  }
+
+  if (!SOUP_STATUS_IS_SUCCESSFUL (status)) {
+    gst_p2p_http_src_announce_headers (src, fetch);
+    gst_p2p_http_src_post_status_error (src, fetch);
+    return GST_FLOW_ERROR;
+  }
+
+  if (gst_p2p_http_fetch_get_content_range (fetch, &start, &stop, &total)) {
+    if (start != src->read_position) {
+      GST_ELEMENT_ERROR_WITH_DETAILS (src, RESOURCE, SEEK,
+          ("Server answered a different range, URL: %s", src->location),
+          ("asked for %" G_GUINT64_FORMAT ", got %" G_GUINT64_FORMAT,
+              src->read_position, start),
+          ("http-status-code", G_TYPE_UINT, status, NULL));
+      return GST_FLOW_ERROR;
+    }
+    gst_p2p_http_src_update_size (src, total);
+  } else if (status == SOUP_STATUS_PARTIAL_CONTENT || src->read_position > 0) {
+    /* A 200 to a Range request: the server ignores ranges. Reading from 0
+     * and dropping bytes would hand the demuxer the wrong data if the
+     * resource changed, so do as souphttpsrc: refuse. */
+    src->seekable = FALSE;
+    GST_ELEMENT_ERROR_WITH_DETAILS (src, RESOURCE, SEEK,
+        ("Server does not accept Range HTTP header, URL: %s, Redirect to: %s",
+            src->location, final_uri),
+        ("HTTP %u to a request from byte %" G_GUINT64_FORMAT, status,
+            src->read_position),
+        ("http-status-code", G_TYPE_UINT, status, NULL));
+    return GST_FLOW_ERROR;
+  } else {
+    gint64 length = gst_p2p_http_fetch_get_content_length (fetch);
+
+    /* With no Range sent, a 200 body is the whole resource. */
+    if (src->stop_position == (guint64) - 1)
+      gst_p2p_http_src_update_size (src, length);
+    else if (length >= 0)
+      gst_p2p_http_src_update_size (src, length);
+  }
+
+  if (soup_message_headers_get_one (headers, "Accept-Ranges")
+      && g_ascii_strcasecmp (soup_message_headers_get_one (headers,
+              "Accept-Ranges"), "none") == 0)
+    src->seekable = FALSE;
+
+  if (src->iradio_mode)
+    gst_p2p_http_src_handle_icy (src, headers);
+
+  gst_p2p_http_src_announce_headers (src, fetch);
+  return GST_FLOW_OK;
+}
+
+/* Streaming thread: decides a downloader request's kind from the response
+ * and the first chunk, before anything goes downstream. */
+static void
+gst_p2p_http_src_classify (GstP2pHttpSrc * src, GstP2pHttpFetch * fetch,
+    GBytes * head)
+{
+  GstP2pRequestKind kind = src->position_kind;
+
+  if (kind == GST_P2P_REQUEST_UNKNOWN) {
+    SoupMessageHeaders *headers =
+        gst_p2p_http_fetch_get_response_headers (fetch);
+
+    kind = gst_p2p_request_kind_from_response (src->method,
+        gst_p2p_http_fetch_get_final_uri (fetch),
+        headers ? soup_message_headers_get_content_type (headers, NULL) : NULL,
+        gst_p2p_http_fetch_get_content_length (fetch), head);
+  }
+  gst_p2p_http_src_set_kind (src, kind);
+}
+
+/* ---------------------------------------------------------------------- */
+/* GstBaseSrc                                                             */
+
+static GTlsDatabase *
+gst_p2p_http_src_tls_database (GstP2pHttpSrc * src)
+{
+  GError *error = NULL;
+  GTlsDatabase *db;
+
+  if (src->tls_database)
+    return g_object_ref (src->tls_database);
+  if (!src->ssl_ca_file)
+    return NULL;
+  db = g_tls_file_database_new (src->ssl_ca_file, &error);
+  if (!db) {
+    GST_WARNING_OBJECT (src, "ssl-ca-file %s: %s", src->ssl_ca_file,
+        error->message);
+    g_clear_error (&error);
+  }
+  return db;
+}
+
+static gboolean
+gst_p2p_http_src_start (GstBaseSrc * basesrc)
+{
+  GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (basesrc);
+  GstP2pHttpSessionConfig config = { 0, };
+  const gchar *env_proxy = g_getenv ("http_proxy");
+
+  GST_OBJECT_LOCK (src);
+  if (!src->location || !*src->location) {
+    GST_OBJECT_UNLOCK (src);
+    GST_ELEMENT_ERROR (src, RESOURCE, OPEN_READ, ("No URL set."),
+        ("Missing location property"));
+    return FALSE;
+  }
+  /* The default proxy (http_proxy) is libsoup's own resolver, which also
+   * honours no_proxy; only a proxy set by the application pins one. */
+  if (g_strcmp0 (src->proxy, env_proxy ? env_proxy : DEFAULT_PROXY) != 0)
+    config.proxy = src->proxy;
+  config.tls_database = gst_p2p_http_src_tls_database (src);
+  config.tls_interaction = src->tls_interaction ?
+      g_object_ref (src->tls_interaction) : NULL;
+  GST_OBJECT_UNLOCK (src);
+
+  src->session = gst_p2p_http_session_get (&config);
+  g_clear_object (&config.tls_database);
+  g_clear_object (&config.tls_interaction);
+
+  src->position_kind = gst_p2p_request_kind_from_parent (GST_ELEMENT (src));
+  src->read_position = 0;
+  src->stop_position = -1;
+  src->content_size = -1;
+  src->seekable = TRUE;
+  src->retry_count = 0;
+
+  GST_DEBUG_OBJECT (src, "started, position says %s",
+      src->position_kind == GST_P2P_REQUEST_UNKNOWN ? "downloader" :
+      gst_p2p_request_kind_to_string (src->position_kind));
+  return TRUE;
+}
+
+static gboolean
+gst_p2p_http_src_stop (GstBaseSrc * basesrc)
+{
+  GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (basesrc);
+
+  gst_p2p_http_src_drop_fetch (src);
+  g_clear_pointer (&src->session, gst_p2p_http_session_unref);
+  return TRUE;
+}
+
+static gboolean
+gst_p2p_http_src_unlock (GstBaseSrc * basesrc)
+{
+  GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (basesrc);
+
+  GST_OBJECT_LOCK (src);
+  src->flushing = TRUE;
+  if (src->fetch)
+    gst_p2p_http_fetch_cancel (src->fetch);
+  GST_OBJECT_UNLOCK (src);
+  return TRUE;
+}
+
+static gboolean
+gst_p2p_http_src_unlock_stop (GstBaseSrc * basesrc)
+{
+  GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (basesrc);
+
+  GST_OBJECT_LOCK (src);
+  src->flushing = FALSE;
+  GST_OBJECT_UNLOCK (src);
+  return TRUE;
+}
+
+static gboolean
+gst_p2p_http_src_get_size (GstBaseSrc * basesrc, guint64 * size)
+{
+  GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (basesrc);
+
+  if (src->content_size < 0)
+    return FALSE;
+  *size = src->content_size;
+  return TRUE;
+}
+
+static gboolean
+gst_p2p_http_src_is_seekable (GstBaseSrc * basesrc)
+{
+  return GST_P2P_HTTP_SRC (basesrc)->seekable;
+}
+
+static gboolean
+gst_p2p_http_src_do_seek (GstBaseSrc * basesrc, GstSegment * segment)
+{
+  GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (basesrc);
+  guint64 stop = segment->stop == (guint64) - 1 ? (guint64) - 1 : segment->stop;
+
+  GST_DEBUG_OBJECT (src, "seek to %" G_GUINT64_FORMAT "-%" G_GINT64_FORMAT,
+      segment->start, (gint64) stop);
+
+  if (segment->format != GST_FORMAT_BYTES)
+    return FALSE;
+
+  /* The initial seek to 0, or a seek to where we are: keep the response. */
+  if (segment->start == src->read_position && stop == src->stop_position)
+    return TRUE;
+
+  if (!src->seekable && segment->start != src->read_position) {
+    GST_WARNING_OBJECT (src, "server does not support ranges");
+    return FALSE;
+  }
+
+  gst_p2p_http_src_drop_fetch (src);
+  src->read_position = segment->start;
+  src->stop_position = stop;
+  src->retry_count = 0;
+  return TRUE;
+}
+
+static gboolean
+gst_p2p_http_src_query (GstBaseSrc * basesrc, GstQuery * query)
+{
+  GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (basesrc);
+  gboolean ret;
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_URI:
+      GST_OBJECT_LOCK (src);
+      gst_query_set_uri (query, src->location);
+      if (src->redirection_uri) {
+        gst_query_set_uri_redirection (query, src->redirection_uri);
+        gst_query_set_uri_redirection_permanent (query,
+            src->redirection_permanent);
+      }
+      GST_OBJECT_UNLOCK (src);
+      ret = TRUE;
+      break;
+    default:
+      ret = GST_BASE_SRC_CLASS (parent_class)->query (basesrc, query);
+      break;
+  }
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_SCHEDULING) {
+    GstSchedulingFlags flags;
+    gint minsize, maxsize, align;
+
+    gst_query_parse_scheduling (query, &flags, &minsize, &maxsize, &align);
+    flags |= GST_SCHEDULING_FLAG_BANDWIDTH_LIMITED;
+    gst_query_set_scheduling (query, flags, minsize, maxsize, align);
+  }
+  return ret;
+}
+
+/* Streaming thread: opens the response for the current range, with
+ * retries. Returns OK when a body can be read. */
+static GstFlowReturn
+gst_p2p_http_src_open (GstP2pHttpSrc * src)
+{
+  GError *error = NULL;
+  GstFlowReturn ret;
+
+  for (;;) {
+    GstP2pFetchResult res;
+
+    ret = gst_p2p_http_src_start_fetch (src);
+    if (ret != GST_FLOW_OK)
+      return ret;
+
+    res = gst_p2p_http_fetch_wait_response (src->fetch,
+        gst_p2p_http_src_timeout_us (src), &error);
+    switch (res) {
+      case GST_P2P_FETCH_OK:
+        ret = gst_p2p_http_src_handle_response (src, src->fetch);
+        if (ret != GST_FLOW_OK)
+          gst_p2p_http_src_drop_fetch (src);
+        return ret;
+      case GST_P2P_FETCH_CANCELLED:
+        g_clear_error (&error);
+        gst_p2p_http_src_drop_fetch (src);
+        return GST_FLOW_FLUSHING;
+      case GST_P2P_FETCH_EOS:
+        /* Finished without a response cannot happen; treat as an error. */
+      case GST_P2P_FETCH_ERROR:
+      case GST_P2P_FETCH_TIMEOUT:
+        gst_p2p_http_src_drop_fetch (src);
+        if (gst_p2p_http_src_may_retry (src)) {
+          src->retry_count++;
+          GST_WARNING_OBJECT (src, "request failed (%s), retry %d",
+              error ? error->message : "no response", src->retry_count);
+          g_clear_error (&error);
+          continue;
+        }
+        gst_p2p_http_src_post_transport_error (src, error, FALSE);
+        g_clear_error (&error);
+        return GST_FLOW_ERROR;
+    }
+  }
+}
+
+static GstFlowReturn
+gst_p2p_http_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
+{
+  GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (pushsrc);
+  GError *error = NULL;
+  GBytes *chunk = NULL;
+  GstFlowReturn ret;
+  GstBuffer *buf;
+  gsize size;
+
+  for (;;) {
+    GstP2pFetchResult res;
+
+    if (src->stop_position != (guint64) - 1
+        && src->read_position >= src->stop_position)
+      return GST_FLOW_EOS;
+    if (src->content_size >= 0
+        && src->read_position >= (guint64) src->content_size && !src->fetch)
+      return GST_FLOW_EOS;
+
+    if (!src->fetch) {
+      ret = gst_p2p_http_src_open (src);
+      if (ret != GST_FLOW_OK)
+        return ret;
+    }
+
+    if (src->pending_chunk) {
+      chunk = src->pending_chunk;
+      src->pending_chunk = NULL;
+      break;
+    }
+
+    res = gst_p2p_http_fetch_pop (src->fetch,
+        gst_p2p_http_src_timeout_us (src), &chunk, &error);
+    if (res == GST_P2P_FETCH_OK) {
+      if (src->http_headers_event) {
+        /* First chunk of a response: its kind is known now. */
+        gst_p2p_http_src_classify (src, src->fetch, chunk);
+      }
+      break;
+    }
+    if (res == GST_P2P_FETCH_CANCELLED) {
+      g_clear_error (&error);
+      gst_p2p_http_src_drop_fetch (src);
+      return GST_FLOW_FLUSHING;
+    }
+    if (res == GST_P2P_FETCH_EOS) {
+      if (src->http_headers_event) {
+        /* An empty body: still tell downstream what it was. */
+        gst_p2p_http_src_classify (src, src->fetch, NULL);
+        gst_p2p_http_src_push_headers_event (src);
+      }
+      gst_p2p_http_src_drop_fetch (src);
+      GST_DEBUG_OBJECT (src, "request %" G_GUINT64_FORMAT " complete at %"
+          G_GUINT64_FORMAT, src->fetches, src->read_position);
+      if (src->content_size < 0 && src->stop_position == (guint64) - 1)
+        gst_p2p_http_src_update_size (src, src->read_position);
+      return GST_FLOW_EOS;
+    }
+
+    /* The body broke off or stalled: resume from where we are. */
+    gst_p2p_http_src_drop_fetch (src);
+    if (!gst_p2p_http_src_may_retry (src)) {
+      gst_p2p_http_src_post_transport_error (src, error, TRUE);
+      g_clear_error (&error);
+      return GST_FLOW_ERROR;
+    }
+    src->retry_count++;
+    GST_WARNING_OBJECT (src, "read failed at %" G_GUINT64_FORMAT " (%s), "
+        "resuming, retry %d", src->read_position, error ? error->message :
+        "?", src->retry_count);
+    g_clear_error (&error);
+  }
+
+  /* A server that sends more than the range we asked for (a 200 to a
+   * request with a stop) must not push past the stop. */
+  size = g_bytes_get_size (chunk);
+  if (src->stop_position != (guint64) - 1
+      && src->read_position + size > src->stop_position) {
+    GBytes *part = g_bytes_new_from_bytes (chunk, 0,
+        src->stop_position - src->read_position);
+
+    g_bytes_unref (chunk);
+    chunk = part;
+    size = g_bytes_get_size (chunk);
+  }
+
+  gst_p2p_http_src_push_headers_event (src);
+
+  buf = gst_buffer_new_wrapped_bytes (chunk);
+  g_bytes_unref (chunk);
+  GST_BUFFER_OFFSET (buf) = src->read_position;
+  GST_BUFFER_OFFSET_END (buf) = src->read_position + size;
+  src->read_position += size;
+  src->retry_count = 0;
+  *outbuf = buf;
+  return GST_FLOW_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* GObject                                                                */
+
+static void
+gst_p2p_http_src_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (object);
+
+  switch (prop_id) {
+    case PROP_LOCATION:{
+      GError *error = NULL;
+
+      if (!gst_p2p_http_src_set_location (src, g_value_get_string (value),
+              &error)) {
+        GST_WARNING_OBJECT (src, "%s", error->message);
+        g_clear_error (&error);
+      }
+      return;
+    }
+    case PROP_IS_LIVE:
+      gst_base_src_set_live (GST_BASE_SRC (src), g_value_get_boolean (value));
+      return;
+    default:
+      break;
+  }
+
+  GST_OBJECT_LOCK (src);
+  switch (prop_id) {
+    case PROP_USER_AGENT:
+      g_free (src->user_agent);
+      src->user_agent = g_value_dup_string (value);
+      break;
+    case PROP_AUTOMATIC_REDIRECT:
+      src->automatic_redirect = g_value_get_boolean (value);
+      break;
+    case PROP_PROXY:
+      g_free (src->proxy);
+      src->proxy = g_value_dup_string (value);
+      break;
+    case PROP_USER_ID:
+      g_free (src->user_id);
+      src->user_id = g_value_dup_string (value);
+      break;
+    case PROP_USER_PW:
+      g_free (src->user_pw);
+      src->user_pw = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_ID:
+      g_free (src->proxy_id);
+      src->proxy_id = g_value_dup_string (value);
+      break;
+    case PROP_PROXY_PW:
+      g_free (src->proxy_pw);
+      src->proxy_pw = g_value_dup_string (value);
+      break;
+    case PROP_COOKIES:
+      g_strfreev (src->cookies);
+      src->cookies = g_value_dup_boxed (value);
+      break;
+    case PROP_IRADIO_MODE:
+      src->iradio_mode = g_value_get_boolean (value);
+      break;
+    case PROP_TIMEOUT:
+      src->timeout = g_value_get_uint (value);
+      break;
+    case PROP_EXTRA_HEADERS:{
+      const GstStructure *s = gst_value_get_structure (value);
+
+      g_clear_pointer (&src->extra_headers, gst_structure_free);
+      src->extra_headers = s ? gst_structure_copy (s) : NULL;
+      break;
+    }
+    case PROP_SOUP_LOG_LEVEL:
+      src->log_level = g_value_get_enum (value);
+      break;
+    case PROP_COMPRESS:
+      src->compress = g_value_get_boolean (value);
+      break;
+    case PROP_KEEP_ALIVE:
+      src->keep_alive = g_value_get_boolean (value);
+      break;
+    case PROP_SSL_STRICT:
+      src->ssl_strict = g_value_get_boolean (value);
+      break;
+    case PROP_SSL_CA_FILE:
+      g_free (src->ssl_ca_file);
+      src->ssl_ca_file = g_value_dup_string (value);
+      break;
+    case PROP_SSL_USE_SYSTEM_CA_FILE:
+      src->ssl_use_system_ca_file = g_value_get_boolean (value);
+      break;
+    case PROP_TLS_DATABASE:
+      g_clear_object (&src->tls_database);
+      src->tls_database = g_value_dup_object (value);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_clear_object (&src->tls_interaction);
+      src->tls_interaction = g_value_dup_object (value);
+      break;
+    case PROP_RETRIES:
+      src->retries = g_value_get_int (value);
+      break;
+    case PROP_METHOD:
+      g_free (src->method);
+      src->method = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (src);
+}
+
+static void
+gst_p2p_http_src_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (object);
+
+  if (prop_id == PROP_IS_LIVE) {
+    g_value_set_boolean (value, gst_base_src_is_live (GST_BASE_SRC (src)));
+    return;
+  }
+
+  GST_OBJECT_LOCK (src);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_value_set_string (value, src->location);
+      break;
+    case PROP_USER_AGENT:
+      g_value_set_string (value, src->user_agent);
+      break;
+    case PROP_AUTOMATIC_REDIRECT:
+      g_value_set_boolean (value, src->automatic_redirect);
+      break;
+    case PROP_PROXY:
+      g_value_set_string (value, src->proxy);
+      break;
+    case PROP_USER_ID:
+      g_value_set_string (value, src->user_id);
+      break;
+    case PROP_USER_PW:
+      g_value_set_string (value, src->user_pw);
+      break;
+    case PROP_PROXY_ID:
+      g_value_set_string (value, src->proxy_id);
+      break;
+    case PROP_PROXY_PW:
+      g_value_set_string (value, src->proxy_pw);
+      break;
+    case PROP_COOKIES:
+      g_value_set_boxed (value, src->cookies);
+      break;
+    case PROP_IRADIO_MODE:
+      g_value_set_boolean (value, src->iradio_mode);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, src->timeout);
+      break;
+    case PROP_EXTRA_HEADERS:
+      gst_value_set_structure (value, src->extra_headers);
+      break;
+    case PROP_SOUP_LOG_LEVEL:
+      g_value_set_enum (value, src->log_level);
+      break;
+    case PROP_COMPRESS:
+      g_value_set_boolean (value, src->compress);
+      break;
+    case PROP_KEEP_ALIVE:
+      g_value_set_boolean (value, src->keep_alive);
+      break;
+    case PROP_SSL_STRICT:
+      g_value_set_boolean (value, src->ssl_strict);
+      break;
+    case PROP_SSL_CA_FILE:
+      g_value_set_string (value, src->ssl_ca_file);
+      break;
+    case PROP_SSL_USE_SYSTEM_CA_FILE:
+      g_value_set_boolean (value, src->ssl_use_system_ca_file);
+      break;
+    case PROP_TLS_DATABASE:
+      g_value_set_object (value, src->tls_database);
+      break;
+    case PROP_TLS_INTERACTION:
+      g_value_set_object (value, src->tls_interaction);
+      break;
+    case PROP_RETRIES:
+      g_value_set_int (value, src->retries);
+      break;
+    case PROP_METHOD:
+      g_value_set_string (value, src->method);
+      break;
+    case PROP_REQUEST_KIND:
+      g_value_set_enum (value, src->kind);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (src);
+}
+
+static void
+gst_p2p_http_src_finalize (GObject * object)
+{
+  GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (object);
+
+  g_free (src->location);
+  g_free (src->redirection_uri);
+  g_free (src->user_agent);
+  g_free (src->proxy);
+  g_free (src->user_id);
+  g_free (src->user_pw);
+  g_free (src->proxy_id);
+  g_free (src->proxy_pw);
+  g_strfreev (src->cookies);
+  g_clear_pointer (&src->extra_headers, gst_structure_free);
+  g_free (src->ssl_ca_file);
+  g_clear_object (&src->tls_database);
+  g_clear_object (&src->tls_interaction);
+  g_free (src->method);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_p2p_http_src_init (GstP2pHttpSrc * src)
+{
+  const gchar *env_proxy = g_getenv ("http_proxy");
+
+  src->location = g_strdup (DEFAULT_LOCATION);
+  src->user_agent = g_strdup (DEFAULT_USER_AGENT);
+  src->automatic_redirect = DEFAULT_AUTOMATIC_REDIRECT;
+  /* Like souphttpsrc, the property shows the environment's proxy. */
+  src->proxy = g_strdup (env_proxy ? env_proxy : DEFAULT_PROXY);
+  src->user_id = g_strdup (DEFAULT_USER_ID);
+  src->user_pw = g_strdup (DEFAULT_USER_PW);
+  src->proxy_id = g_strdup (DEFAULT_PROXY_ID);
+  src->proxy_pw = g_strdup (DEFAULT_PROXY_PW);
+  src->iradio_mode = DEFAULT_IRADIO_MODE;
+  src->timeout = DEFAULT_TIMEOUT;
+  src->log_level = DEFAULT_SOUP_LOG_LEVEL;
+  src->compress = DEFAULT_COMPRESS;
+  src->keep_alive = DEFAULT_KEEP_ALIVE;
+  src->ssl_strict = DEFAULT_SSL_STRICT;
+  src->ssl_use_system_ca_file = DEFAULT_SSL_USE_SYSTEM_CA_FILE;
+  src->retries = DEFAULT_RETRIES;
+  src->method = g_strdup (DEFAULT_METHOD);
+  src->kind = GST_P2P_REQUEST_UNKNOWN;
+  src->content_size = -1;
+  src->stop_position = -1;
+  src->seekable = TRUE;
+
+  gst_base_src_set_format (GST_BASE_SRC (src), GST_FORMAT_BYTES);
+  gst_base_src_set_automatic_eos (GST_BASE_SRC (src), FALSE);
+}
+
+static void
+gst_p2p_http_src_class_init (GstP2pHttpSrcClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
+
+  GST_DEBUG_CATEGORY_INIT (p2phttpsrc_debug, "p2phttpsrc", 0,
+      "gst-p2p HTTP source");
+
+  gobject_class->set_property = gst_p2p_http_src_set_property;
+  gobject_class->get_property = gst_p2p_http_src_get_property;
+  gobject_class->finalize = gst_p2p_http_src_finalize;
+
+  /**
+   * GstP2pHttpSrc:location:
+   *
+   * The http or https URI to read. Set through the URI handler by playbin and
+   * the adaptive demuxers.
+   */
+  properties[PROP_LOCATION] = g_param_spec_string ("location", "Location",
+      "Location to read from", DEFAULT_LOCATION, rw);
+  /**
+   * GstP2pHttpSrc:is-live:
+   *
+   * Act like a live source (timestamps, no preroll), as souphttpsrc.
+   */
+  properties[PROP_IS_LIVE] = g_param_spec_boolean ("is-live", "is-live",
+      "Act like a live source", DEFAULT_IS_LIVE, rw);
+  /**
+   * GstP2pHttpSrc:user-agent:
+   *
+   * The User-Agent request header. A trailing space appends libsoup's
+   * version. The default keeps souphttpsrc's prefix and adds p2phttpsrc's.
+   */
+  properties[PROP_USER_AGENT] = g_param_spec_string ("user-agent",
+      "User-Agent", "Value of the User-Agent HTTP request header field",
+      DEFAULT_USER_AGENT, rw);
+  /**
+   * GstP2pHttpSrc:automatic-redirect:
+   *
+   * Follow 3xx redirects. When off, a redirect is an error carrying
+   * http-redirect-uri in its details.
+   */
+  properties[PROP_AUTOMATIC_REDIRECT] = g_param_spec_boolean
+      ("automatic-redirect", "automatic-redirect",
+      "Automatically follow HTTP redirects (HTTP Status Code 3xx)",
+      DEFAULT_AUTOMATIC_REDIRECT, rw);
+  /**
+   * GstP2pHttpSrc:proxy:
+   *
+   * HTTP proxy URI. Defaults to the http_proxy environment variable; an
+   * empty string with no http_proxy set means no proxy.
+   */
+  properties[PROP_PROXY] = g_param_spec_string ("proxy", "Proxy",
+      "HTTP proxy server URI", DEFAULT_PROXY, rw);
+  /**
+   * GstP2pHttpSrc:user-id:
+   *
+   * User name for HTTP authentication (Basic or Digest) with the server.
+   */
+  properties[PROP_USER_ID] = g_param_spec_string ("user-id", "user-id",
+      "HTTP location URI user id for authentication", DEFAULT_USER_ID, rw);
+  /**
+   * GstP2pHttpSrc:user-pw:
+   *
+   * Password for HTTP authentication with the server.
+   */
+  properties[PROP_USER_PW] = g_param_spec_string ("user-pw", "user-pw",
+      "HTTP location URI user password for authentication", DEFAULT_USER_PW,
+      rw);
+  /**
+   * GstP2pHttpSrc:proxy-id:
+   *
+   * User name for authentication with the proxy.
+   */
+  properties[PROP_PROXY_ID] = g_param_spec_string ("proxy-id", "proxy-id",
+      "HTTP proxy URI user id for authentication", DEFAULT_PROXY_ID, rw);
+  /**
+   * GstP2pHttpSrc:proxy-pw:
+   *
+   * Password for authentication with the proxy.
+   */
+  properties[PROP_PROXY_PW] = g_param_spec_string ("proxy-pw", "proxy-pw",
+      "HTTP proxy URI user password for authentication", DEFAULT_PROXY_PW, rw);
+  /**
+   * GstP2pHttpSrc:cookies:
+   *
+   * Cookies sent with every request, as "name=value" strings.
+   */
+  properties[PROP_COOKIES] = g_param_spec_boxed ("cookies", "Cookies",
+      "HTTP request cookies", G_TYPE_STRV, rw);
+  /**
+   * GstP2pHttpSrc:iradio-mode:
+   *
+   * Ask Shoutcast/Icecast servers for interleaved metadata (icy-metadata)
+   * and output application/x-icy when they send it.
+   */
+  properties[PROP_IRADIO_MODE] = g_param_spec_boolean ("iradio-mode",
+      "iradio-mode",
+      "Enable internet radio mode (ask server to send shoutcast/icecast "
+      "metadata interleaved with the actual stream data)",
+      DEFAULT_IRADIO_MODE, rw);
+  /**
+   * GstP2pHttpSrc:timeout:
+   *
+   * Seconds without any progress (no response, no byte) after which a
+   * request fails; it is then retried (see retries). 0 disables it.
+   */
+  properties[PROP_TIMEOUT] = g_param_spec_uint ("timeout", "timeout",
+      "Value in seconds to timeout a blocking I/O (0 = No timeout).", 0,
+      3600, DEFAULT_TIMEOUT, rw);
+  /**
+   * GstP2pHttpSrc:extra-headers:
+   *
+   * Extra request headers: each field is a header; array and list values
+   * repeat the header.
+   */
+  properties[PROP_EXTRA_HEADERS] = g_param_spec_boxed ("extra-headers",
+      "Extra Headers", "Extra headers to append to the HTTP request",
+      GST_TYPE_STRUCTURE, rw);
+  /**
+   * GstP2pHttpSrc:http-log-level:
+   *
+   * How much of each HTTP exchange to log, at TRACE level of p2p-http.
+   */
+  properties[PROP_SOUP_LOG_LEVEL] = g_param_spec_enum ("http-log-level",
+      "HTTP log level", "Set log level for soup's HTTP session log",
+      SOUP_TYPE_LOGGER_LOG_LEVEL, DEFAULT_SOUP_LOG_LEVEL, rw);
+  /**
+   * GstP2pHttpSrc:compress:
+   *
+   * Allow gzip/deflate/br content encodings, decoded before output. Off
+   * sends Accept-Encoding: identity.
+   */
+  properties[PROP_COMPRESS] = g_param_spec_boolean ("compress", "Compress",
+      "Allow compressed content encodings", DEFAULT_COMPRESS, rw);
+  /**
+   * GstP2pHttpSrc:keep-alive:
+   *
+   * Reuse connections. Off sends Connection: close.
+   */
+  properties[PROP_KEEP_ALIVE] = g_param_spec_boolean ("keep-alive",
+      "keep-alive", "Use HTTP persistent connections", DEFAULT_KEEP_ALIVE, rw);
+  /**
+   * GstP2pHttpSrc:ssl-strict:
+   *
+   * Refuse servers whose TLS certificate does not validate.
+   */
+  properties[PROP_SSL_STRICT] = g_param_spec_boolean ("ssl-strict",
+      "SSL Strict", "Strict SSL certificate checking", DEFAULT_SSL_STRICT, rw);
+  /**
+   * GstP2pHttpSrc:ssl-ca-file:
+   *
+   * A PEM file of CA certificates to validate servers with, instead of the
+   * system's (ignored when tls-database is set).
+   */
+  properties[PROP_SSL_CA_FILE] = g_param_spec_string ("ssl-ca-file",
+      "SSL CA File", "Location of a SSL anchor CA file to use", NULL, rw);
+  /**
+   * GstP2pHttpSrc:ssl-use-system-ca-file:
+   *
+   * Kept for compatibility: with libsoup 3 the system CAs are always used
+   * unless ssl-ca-file or tls-database replace them.
+   */
+  properties[PROP_SSL_USE_SYSTEM_CA_FILE] = g_param_spec_boolean
+      ("ssl-use-system-ca-file", "Use System CA File", "Use system CA file",
+      DEFAULT_SSL_USE_SYSTEM_CA_FILE, rw);
+  /**
+   * GstP2pHttpSrc:tls-database:
+   *
+   * The GTlsDatabase used to validate server certificates.
+   */
+  properties[PROP_TLS_DATABASE] = g_param_spec_object ("tls-database",
+      "TLS database",
+      "TLS database with anchor certificate authorities used to validate "
+      "the server certificate", G_TYPE_TLS_DATABASE, rw);
+  /**
+   * GstP2pHttpSrc:tls-interaction:
+   *
+   * The GTlsInteraction for client certificates and passwords.
+   */
+  properties[PROP_TLS_INTERACTION] = g_param_spec_object ("tls-interaction",
+      "TLS interaction",
+      "A GTlsInteraction object to be used when the connection or "
+      "certificate database need to interact with the user.",
+      G_TYPE_TLS_INTERACTION, rw);
+  /**
+   * GstP2pHttpSrc:retries:
+   *
+   * How often a failed or stalled request is retried (resuming with a
+   * Range from the last byte received) before an error; -1: forever.
+   */
+  properties[PROP_RETRIES] = g_param_spec_int ("retries", "Retries",
+      "Maximum number of retries until giving up (-1=infinite)", -1,
+      G_MAXINT, DEFAULT_RETRIES, rw);
+  /**
+   * GstP2pHttpSrc:method:
+   *
+   * The HTTP method; NULL means GET. HEAD ends in EOS after the headers
+   * and never errors.
+   */
+  properties[PROP_METHOD] = g_param_spec_string ("method", "HTTP method",
+      "The HTTP method to use (GET, HEAD, OPTIONS, etc)", DEFAULT_METHOD, rw);
+  /**
+   * GstP2pHttpSrc:request-kind:
+   *
+   * What the current or last request is: a media fragment of an adaptive
+   * demuxer (the only kind ever exchanged with peers), the top-level
+   * manifest, a playlist, a key, clock sync or another download. Final
+   * before the response's http-headers event goes downstream.
+   */
+  properties[PROP_REQUEST_KIND] = g_param_spec_enum ("request-kind",
+      "Request kind", "What the current request is for (only fragments may "
+      "come from peers)", GST_TYPE_P2P_REQUEST_KIND, GST_P2P_REQUEST_UNKNOWN,
+      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "HTTP client source, peer-assisted", "Source/Network",
+      "Receives data as a client over the network via HTTP; media fragments "
+      "of live HLS/DASH streams may come from other viewers",
+      "gst-p2p developers");
+
+  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_p2p_http_src_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_p2p_http_src_stop);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_p2p_http_src_unlock);
+  basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_p2p_http_src_unlock_stop);
+  basesrc_class->get_size = GST_DEBUG_FUNCPTR (gst_p2p_http_src_get_size);
+  basesrc_class->is_seekable = GST_DEBUG_FUNCPTR (gst_p2p_http_src_is_seekable);
+  basesrc_class->do_seek = GST_DEBUG_FUNCPTR (gst_p2p_http_src_do_seek);
+  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_p2p_http_src_query);
+  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_p2p_http_src_create);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_P2P_REQUEST_KIND, 0);
+}
