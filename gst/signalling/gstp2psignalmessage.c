@@ -11,7 +11,7 @@
 
 #include "signalling/gstp2psignalmessage.h"
 
-G_DEFINE_QUARK (gst-p2p-signal-error-quark, gst_p2p_signal_error);
+G_DEFINE_QUARK (gst - p2p - signal - error - quark, gst_p2p_signal_error);
 
 static const gchar *const reasons[] = {
   [GST_P2P_SIGNAL_ERROR_TOO_LARGE] = "too-large",
