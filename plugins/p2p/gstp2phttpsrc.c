@@ -433,16 +433,18 @@ gst_p2p_http_src_post_status_error (GstP2pHttpSrc * src,
 
   if (SOUP_STATUS_IS_REDIRECTION (status) && headers)
     location = soup_message_headers_get_one (headers, "Location");
-  redirect = g_strdup (location ? location : gst_p2p_http_fetch_get_final_uri
-      (fetch));
+  else if (g_strcmp0 (gst_p2p_http_fetch_get_final_uri (fetch), uri) != 0)
+    location = gst_p2p_http_fetch_get_final_uri (fetch);
+  redirect = location ? g_strdup_printf (", Redirect to: %s", location) :
+      g_strdup ("");
 
 #define STATUS_ERROR(code) \
   GST_ELEMENT_ERROR_WITH_DETAILS (src, RESOURCE, code, \
-      ("%s (%u), URL: %s, Redirect to: %s", reason ? reason : "Error", \
-          status, uri, redirect), \
+      ("%s (%u), URL: %s%s", reason ? reason : "Error", status, uri, \
+          redirect), \
       ("HTTP %u for %s", status, uri), \
       ("http-status-code", G_TYPE_UINT, status, \
-          "http-redirect-uri", G_TYPE_STRING, redirect, NULL))
+          "http-redirect-uri", G_TYPE_STRING, location, NULL))
 
   switch (status) {
     case SOUP_STATUS_NOT_FOUND:
