@@ -19,7 +19,9 @@
  *  - small: the same reused source fetching a 2 KiB file many times:
  *    p50/p99 request time (PLAYING to EOS) and CPU per request.
  *  - hls-demux: `SRC location=master.m3u8 ! hlsdemux ! fakesink`, no
- *    decoding, fragment sources picked by rank.
+ *    decoding, fragment sources picked by rank (MPEG-TS, AES-128).
+ *  - hls-byterange: the same on fMP4 addressed with EXT-X-BYTERANGE, where
+ *    every fragment is a range request on one file.
  *  - hls-playbin: playbin with fakesinks (sync=false), decoding included.
  * For the rank-picked sources the child sets p2phttpsrc's rank to NONE for
  * the souphttpsrc runs and to PRIMARY + 1 for the p2phttpsrc runs, and fails
@@ -50,6 +52,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "gstp2ptestaccesslog.h"
+#include "gstp2ptestfs.h"
 #include "gstp2ptestorigin.h"
 #include "gstp2ptestpackager.h"
 
@@ -86,7 +90,7 @@ static gint64 opt_expect = -1;
 static gint64 opt_file_size = 0;
 static gint opt_count = 0;
 
-static GOptionEntry entries[] = {
+static GOptionEntry option_entries[] = {
   {"reps", 'n', 0, G_OPTION_ARG_INT, &opt_reps,
       "Runs per element and case (default 5)", "N"},
   {"quick", 'q', 0, G_OPTION_ARG_NONE, &opt_quick,
@@ -110,7 +114,7 @@ static GOptionEntry entries[] = {
       "Duration in seconds of the VOD HLS stream (default 60)", "S"},
   {"cases", 'c', 0, G_OPTION_ARG_STRING, &opt_cases,
       "Cases to run, comma separated, among file,ranges,small,hls-demux,"
-        "hls-playbin (default all)", "LIST"},
+        "hls-byterange,hls-playbin (default all)", "LIST"},
   {"docroot", 0, 0, G_OPTION_ARG_FILENAME, &opt_docroot,
       "Use (and fill) this docroot instead of a temporary one", "DIR"},
   {"keep", 0, 0, G_OPTION_ARG_NONE, &opt_keep,
@@ -762,6 +766,8 @@ static const Metric file_metrics[] = {
   {"cpu_ms_per_mib", "CPU ms/MiB", BETTER_LOWER},
   {"first_ms", "first buffer ms", BETTER_LOWER},
   {"buf_kib", "mean buffer KiB", INFO},
+  {"origin_requests", "origin requests", INFO},
+  {"origin_conns", "origin connections", INFO},
   {NULL}
 };
 
@@ -772,6 +778,8 @@ static const Metric range_metrics[] = {
   {"first_p99_ms", "first byte p99 ms", BETTER_LOWER},
   {"req_p50_ms", "request p50 ms", BETTER_LOWER},
   {"buf_kib", "mean buffer KiB", INFO},
+  {"origin_requests", "origin requests", INFO},
+  {"origin_conns", "origin connections", INFO},
   {NULL}
 };
 
@@ -780,6 +788,8 @@ static const Metric small_metrics[] = {
   {"req_p99_ms", "request p99 ms", BETTER_LOWER},
   {"first_p50_ms", "first byte p50 ms", BETTER_LOWER},
   {"cpu_us_per_req", "CPU us/request", BETTER_LOWER},
+  {"origin_requests", "origin requests", INFO},
+  {"origin_conns", "origin connections", INFO},
   {NULL}
 };
 
@@ -787,8 +797,11 @@ static const Metric hls_metrics[] = {
   {"wall_s", "wall s", BETTER_LOWER},
   {"cpu_s", "CPU s", BETTER_LOWER},
   {"cpu_ms_per_mib", "CPU ms/MiB fetched", BETTER_LOWER},
-  {"mib", "MiB fetched", INFO},
+  {"mib", "MiB through sources", INFO},
   {"sources", "source elements", INFO},
+  {"origin_requests", "origin requests", INFO},
+  {"origin_conns", "origin connections", INFO},
+  {"origin_mib", "origin MiB", INFO},
   {NULL}
 };
 
@@ -830,6 +843,49 @@ parse_result (const gchar * line)
   }
   g_strfreev (tok);
   return h;
+}
+
+/* What nginx logged for the requests of one run (the entries after @from):
+ * requests, distinct connections, body bytes. */
+static void
+add_origin_figures (GHashTable * res, const gchar * log_path, guint from)
+{
+  GPtrArray *entries = gst_p2p_test_access_log_read (log_path, NULL);
+  GHashTable *conns = g_hash_table_new (g_int64_hash, g_int64_equal);
+  guint64 bytes = 0;
+  gdouble *v;
+  guint i;
+
+  if (!entries)
+    return;
+  for (i = from; i < entries->len; i++) {
+    GstP2pTestAccessEntry *en = g_ptr_array_index (entries, i);
+
+    bytes += en->body_bytes_sent;
+    g_hash_table_add (conns, &en->connection);
+  }
+  v = g_new (gdouble, 1);
+  *v = entries->len > from ? entries->len - from : 0;
+  g_hash_table_insert (res, g_strdup ("origin_requests"), v);
+  v = g_new (gdouble, 1);
+  *v = g_hash_table_size (conns);
+  g_hash_table_insert (res, g_strdup ("origin_conns"), v);
+  v = g_new (gdouble, 1);
+  *v = bytes / MIB;
+  g_hash_table_insert (res, g_strdup ("origin_mib"), v);
+  g_hash_table_unref (conns);
+  g_ptr_array_unref (entries);
+}
+
+static guint
+origin_log_len (const gchar * log_path)
+{
+  GPtrArray *entries = gst_p2p_test_access_log_read (log_path, NULL);
+  guint n = entries ? entries->len : 0;
+
+  if (entries)
+    g_ptr_array_unref (entries);
+  return n;
 }
 
 /* Runs one child, returns its parsed RESULT line or NULL with *why set. */
@@ -1102,17 +1158,20 @@ write_random_file (const gchar * path, guint64 size, guint64 seed,
   return ok;
 }
 
-/* VOD HLS under <docroot>/hls/master.m3u8, made by ffmpeg through the
- * shared packager helper. */
-static gboolean
-make_hls (const gchar * docroot, GError ** error)
+/* VOD content made by ffmpeg through the shared packager helper; returns
+ * the docroot-relative entry path (master playlist). */
+static gchar *
+make_vod (GstP2pTestPackageFormat format, const gchar * docroot,
+    const gchar * name, GError ** error)
 {
-  gchar *dir = g_build_filename (docroot, "hls", NULL);
-  gboolean ok;
+  GstP2pTestPackager *pk = gst_p2p_test_packager_new (format, docroot, name);
+  gchar *entry = NULL;
 
-  ok = gst_p2p_test_packager_make_vod_hls (dir, opt_hls_duration, error);
-  g_free (dir);
-  return ok;
+  gst_p2p_test_packager_set_duration (pk, opt_hls_duration);
+  if (gst_p2p_test_packager_run (pk, error))
+    entry = g_strdup (gst_p2p_test_packager_get_entry_path (pk));
+  gst_p2p_test_packager_free (pk);
+  return entry;
 }
 
 static gboolean
@@ -1240,7 +1299,8 @@ parent_main (gint argc, gchar ** argv_copy)
 {
   GstP2pTestOrigin *origin = NULL;
   GError *err = NULL;
-  gchar *docroot, *base;
+  gchar *docroot, *base, *hls_ts = NULL, *hls_br = NULL;
+  const gchar *log_path;
   gchar **sizes;
   GPtrArray *cases = g_ptr_array_new_with_free_func ((GDestroyNotify)
       case_free);
@@ -1278,13 +1338,18 @@ parent_main (gint argc, gchar ** argv_copy)
     return 2;
   }
 
+  if (!gst_p2p_test_origin_is_available ()) {
+    g_printerr ("SKIP: no nginx at %s\n", GST_P2P_TEST_NGINX_PATH);
+    return 77;
+  }
   self_exe = g_file_read_link ("/proc/self/exe", NULL);
   if (!self_exe)
     self_exe = g_strdup (argv_copy[0]);
   setup_child_env ();
 
   if (tmp_docroot) {
-    docroot = g_dir_make_tmp ("p2p-http-bench-XXXXXX", &err);
+    /* World-readable: nginx may read it as another user. */
+    docroot = gst_p2p_test_fs_make_tmp_dir ("p2p-http-bench-XXXXXX", &err);
     if (!docroot) {
       g_printerr ("docroot: %s\n", err->message);
       return 1;
@@ -1327,9 +1392,20 @@ parent_main (gint argc, gchar ** argv_copy)
     }
   }
 
-  if (case_enabled ("hls-demux") || case_enabled ("hls-playbin")) {
+  if (case_enabled ("hls-demux") || case_enabled ("hls-playbin")
+      || case_enabled ("hls-byterange")) {
+    if (!gst_p2p_test_packager_is_available ()) {
+      g_printerr ("SKIP: no ffmpeg at %s\n", GST_P2P_TEST_FFMPEG_PATH);
+      ret = 77;
+      goto out;
+    }
     g_printerr ("Packaging %d s of VOD HLS with ffmpeg\n", opt_hls_duration);
-    if (!make_hls (docroot, &err))
+    if (!(hls_ts = make_vod (GST_P2P_TEST_PACKAGE_HLS_TS_AES128, docroot,
+                "hls-ts", &err)))
+      goto fail;
+    if (case_enabled ("hls-byterange") &&
+        !(hls_br = make_vod (GST_P2P_TEST_PACKAGE_HLS_FMP4_BYTERANGE,
+                docroot, "hls-br", &err)))
       goto fail;
   }
 
@@ -1341,6 +1417,7 @@ parent_main (gint argc, gchar ** argv_copy)
     goto out;
   }
   base = g_strdup (gst_p2p_test_origin_get_base_uri (origin));
+  log_path = gst_p2p_test_origin_get_access_log_path (origin);
   if (g_str_has_suffix (base, "/"))
     base[strlen (base) - 1] = '\0';
 
@@ -1393,16 +1470,27 @@ parent_main (gint argc, gchar ** argv_copy)
     g_free (count);
   }
   if (case_enabled ("hls-demux")) {
-    gchar *uri = g_strdup_printf ("--uri=%s/hls/master.m3u8", base);
+    gchar *uri = g_strdup_printf ("--uri=%s/%s", base, hls_ts);
 
     g_ptr_array_add (cases, case_new ("hls-demux", "hls-demux", hls_metrics,
             g_strdup_printf ("`SRC location=%s ! hlsdemux ! fakesink`, "
-                "%d s VOD (ffmpeg), fragment sources picked by rank",
+                "%d s VOD, MPEG-TS, AES-128, 2 s segments (ffmpeg); "
+                "fragment, playlist and key sources picked by rank",
+                uri + 6, opt_hls_duration), uri, NULL));
+    g_free (uri);
+  }
+  if (case_enabled ("hls-byterange")) {
+    gchar *uri = g_strdup_printf ("--uri=%s/%s", base, hls_br);
+
+    g_ptr_array_add (cases, case_new ("hls-byterange", "hls-demux",
+            hls_metrics, g_strdup_printf ("`SRC location=%s ! hlsdemux ! "
+                "fakesink`, %d s VOD, one fMP4 file addressed with "
+                "EXT-X-BYTERANGE (ffmpeg): every fragment is a range request",
                 uri + 6, opt_hls_duration), uri, NULL));
     g_free (uri);
   }
   if (case_enabled ("hls-playbin")) {
-    gchar *uri = g_strdup_printf ("--uri=%s/hls/master.m3u8", base);
+    gchar *uri = g_strdup_printf ("--uri=%s/%s", base, hls_ts);
 
     g_ptr_array_add (cases, case_new ("hls-playbin", "hls-playbin",
             hls_metrics, g_strdup_printf ("`playbin uri=%s` with fakesinks "
@@ -1415,7 +1503,7 @@ parent_main (gint argc, gchar ** argv_copy)
     Case *cs = g_ptr_array_index (cases, i);
 
     for (rep = 0; rep < (guint) opt_reps; rep++) {
-      guint e;
+      guint e, log_from;
 
       for (e = 0; e < 2; e++) {
         gchar *why = NULL;
@@ -1424,8 +1512,10 @@ parent_main (gint argc, gchar ** argv_copy)
         g_printerr ("[%5.1f s] %s %s run %u/%d ... ",
             (g_get_monotonic_time () - started) / 1e6, cs->name, elements[e],
             rep + 1, opt_reps);
+        log_from = origin_log_len (log_path);
         res = run_child (cs, elements[e], &why);
         if (res) {
+          add_origin_figures (res, log_path, log_from);
           g_ptr_array_add (cs->runs[e], res);
           g_printerr ("ok\n");
         } else {
@@ -1455,14 +1545,17 @@ fail:
   g_clear_error (&err);
   ret = 1;
 out:
-  if (origin)
+  if (origin) {
     gst_p2p_test_origin_stop (origin);
-  if (tmp_docroot && !opt_keep) {
-    gchar *argv_rm[] = { (gchar *) "rm", (gchar *) "-rf", docroot, NULL };
-    g_spawn_sync (NULL, argv_rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
-        NULL, NULL, NULL);
+    gst_p2p_test_origin_free (origin);
   }
+  if (tmp_docroot && !opt_keep)
+    gst_p2p_test_fs_rm_rf (docroot);
+  else
+    g_printerr ("Docroot kept: %s\n", docroot);
   g_strfreev (sizes);
+  g_free (hls_ts);
+  g_free (hls_br);
   g_free (docroot);
   g_ptr_array_unref (cases);
   return ret;
@@ -1477,7 +1570,7 @@ main (int argc, char **argv)
   int ret;
 
   ctx = g_option_context_new ("- p2phttpsrc against souphttpsrc");
-  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_main_entries (ctx, option_entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &err)) {
     g_printerr ("%s\n", err->message);
     return 2;
