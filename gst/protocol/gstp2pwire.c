@@ -32,7 +32,7 @@ ensure_debug (void)
   }
 }
 
-G_DEFINE_QUARK (gst-p2p-wire-error-quark, gst_p2p_wire_error);
+G_DEFINE_QUARK (gst - p2p - wire - error - quark, gst_p2p_wire_error);
 
 #define HELLO_SIZE (4 + 4 + GST_P2P_WIRE_SWARM_ID_SIZE + GST_P2P_WIRE_PEER_ID_SIZE)
 
@@ -312,8 +312,7 @@ parse_internal (guint32 max_payload, const guint8 * data, gsize len,
   frame->flags = data[3];
 
   if (!type_is_known (type)) {
-    GST_DEBUG ("skipping frame of unknown type 0x%02x, %u bytes", type,
-        length);
+    GST_DEBUG ("skipping frame of unknown type 0x%02x, %u bytes", type, length);
     *consumed = GST_P2P_WIRE_HEADER_SIZE + length;
     return GST_P2P_WIRE_SKIPPED;
   }
@@ -506,8 +505,7 @@ gst_p2p_wire_encode (GByteArray * out, const GstP2pWireFrame * frame,
       put_u32 (out, frame->data.offset);
       put_u32 (out, frame->data.segment_size);
       if (frame->data.payload_len > 0)
-        g_byte_array_append (out, frame->data.payload,
-            frame->data.payload_len);
+        g_byte_array_append (out, frame->data.payload, frame->data.payload_len);
       break;
     case GST_P2P_WIRE_CANCEL:
       put_u32 (out, frame->cancel.request_id);
