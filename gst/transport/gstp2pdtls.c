@@ -16,6 +16,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <gnutls/dtls.h>
+#include <gnutls/crypto.h>
 
 #include "transport/gstp2pdtls.h"
 
@@ -134,8 +135,7 @@ make_certificate (GstP2pDtls * dtls, GError ** error)
       || (ret = gnutls_fingerprint (GNUTLS_DIG_SHA256, &der, fp,
               &fp_len)) < 0
       || (ret = gnutls_certificate_allocate_credentials (&dtls->cred)) < 0
-      || (ret = gnutls_certificate_set_x509_key (dtls->cred, &crt, 1,
-              key)) < 0)
+      || (ret = gnutls_certificate_set_x509_key (dtls->cred, &crt, 1, key)) < 0)
     goto fail;
 
   dtls->local_fingerprint = fingerprint_to_text (fp);

@@ -83,8 +83,7 @@ split_host_port (const gchar * hostport, gchar ** host, guint * port)
     colon = strrchr (hostport, ':');
     h = colon ? g_strndup (hostport, colon - hostport) : g_strdup (hostport);
   }
-  if (colon && !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &p,
-          NULL)) {
+  if (colon && !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &p, NULL)) {
     g_free (h);
     return FALSE;
   }
@@ -246,11 +245,9 @@ set_state (GstP2pIce * ice, GstP2pIceState state, const gchar * reason)
 {
   if (ice->state == state || ice->state == GST_P2P_ICE_STATE_FAILED)
     return;
-  GST_INFO ("ICE state %d -> %d (%s)", ice->state, state,
-      reason ? reason : "");
+  GST_INFO ("ICE state %d -> %d (%s)", ice->state, state, reason ? reason : "");
   ice->state = state;
-  if (state == GST_P2P_ICE_STATE_CONNECTED
-      || state == GST_P2P_ICE_STATE_FAILED)
+  if (state == GST_P2P_ICE_STATE_CONNECTED || state == GST_P2P_ICE_STATE_FAILED)
     cancel_deadline (ice);
   if (ice->callbacks.state_changed)
     ice->callbacks.state_changed (ice, state, reason, ice->data);
@@ -491,8 +488,7 @@ gst_p2p_ice_new (GMainContext * context, const GstP2pIceConfig * config,
 
   /* A real callback: with NULL libnice stops reading the socket and STUN
    * replies (hence srflx/relay gathering) are never processed. */
-  nice_agent_attach_recv (ice->agent, ice->stream_id, 1, context, on_recv,
-      ice);
+  nice_agent_attach_recv (ice->agent, ice->stream_id, 1, context, on_recv, ice);
 
   GST_DEBUG ("created agent %p (%s)", ice->agent,
       controlling ? "controlling" : "controlled");
