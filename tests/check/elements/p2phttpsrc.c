@@ -1464,8 +1464,9 @@ value_str (const GValue * v)
 {
   gchar *s;
 
-  if ((G_VALUE_HOLDS_BOXED (v) && g_value_get_boxed (v) == NULL) ||
-      G_VALUE_HOLDS_OBJECT (v))
+  if (G_VALUE_HOLDS_BOXED (v) && g_value_get_boxed (v) == NULL)
+    return g_strdup ("NULL");
+  if (G_VALUE_HOLDS_OBJECT (v))
     return g_strdup_value_contents (v);
   s = gst_value_serialize (v);
 
@@ -1638,6 +1639,8 @@ GST_START_TEST (test_get_200)
   /* The request headers of the defaults. */
   g_object_get (f->src, "user-agent", &prop_ua, NULL);
   ua = request_header ("/data.ts", 0, "User-Agent");
+  fail_unless (ua && g_str_has_prefix (ua, SOUP_DEFAULT_UA), "User-Agent "
+      "sent: \"%s\" does not start with souphttpsrc's", ua);
   fail_unless (ua && g_str_has_prefix (ua, prop_ua), "User-Agent sent: "
       "\"%s\", property: \"%s\"", ua, prop_ua);
   if (g_str_has_suffix (prop_ua, " "))
@@ -1645,6 +1648,10 @@ GST_START_TEST (test_get_200)
         "user-agent did not append libsoup's: \"%s\"", ua);
   ae = request_header ("/data.ts", 0, "Accept-Encoding");
   fail_unless_equals_string (ae, "identity");
+  g_free (ae);
+  /* iradio-mode is on by default: ask for shoutcast metadata. */
+  ae = request_header ("/data.ts", 0, "icy-metadata");
+  fail_unless_equals_string (ae, "1");
   conn = request_header ("/data.ts", 0, "Connection");
   fail_if (conn && strstr (conn, "close"), "keep-alive is the default, "
       "Connection: %s", conn);
@@ -1859,8 +1866,10 @@ GST_START_TEST (test_request_headers)
 
   f = run_fetch (MODE_PIPELINE, "/h", "extra-headers", extra,
       "cookies", cookies, "user-agent", "TestAgent/1.0",
-      "keep-alive", FALSE, "compress", FALSE, NULL);
+      "keep-alive", FALSE, "compress", FALSE, "iradio-mode", FALSE, NULL);
   assert_eos_with (f, body, 0, g_bytes_get_size (body));
+  h = request_header ("/h", 0, "icy-metadata");
+  fail_unless (h == NULL, "iradio-mode=false sent icy-metadata: %s", h);
 
   h = request_header ("/h", 0, "X-Foo");
   fail_unless_equals_string (h, "bar");
@@ -2146,6 +2155,62 @@ GST_START_TEST (test_seek_while_playing)
   range = request_header ("/big.ts", 1, "Range");
   fail_unless (range && g_str_has_prefix (range, "bytes=6291469-"),
       "Range after seek: %s", range);
+  g_free (range);
+  g_byte_array_unref (rest);
+  fetch_free (f);
+  g_bytes_unref (body);
+}
+
+GST_END_TEST;
+
+/* A flushing seek while the body stalls must unlock the source at once and
+ * fetch the new range (the stalled response is abandoned). */
+GST_START_TEST (test_seek_while_stalled)
+{
+  const gsize size = 1024 * 1024, pos = 700000;
+  GBytes *body = make_body (size, 26);
+  Fetch *f = fetch_new (MODE_PIPELINE_PULL);
+  GByteArray *rest;
+  gsize got = 0;
+  gint64 t0, idle_since;
+  gdouble dt;
+  gchar *range;
+
+  /* First response: 64 KiB then silence; the next ones are served. */
+  add_broken (server, "/stuck.ts", body, 1, 64 * 1024, 0, RAW_HOLD);
+  fetch_set_path (f, "/stuck.ts");
+  fetch_play (f);
+  idle_since = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - idle_since < 300 * 1000) {
+    GstSample *smp = gst_app_sink_try_pull_sample (GST_APP_SINK (f->sink),
+        20 * GST_MSECOND);
+    if (smp) {
+      got += gst_buffer_get_size (gst_sample_get_buffer (smp));
+      gst_sample_unref (smp);
+      idle_since = g_get_monotonic_time ();
+    }
+  }
+  fail_unless (got == 64 * 1024, "%" G_GSIZE_FORMAT " bytes before the "
+      "stall, expected 65536", got);
+
+  t0 = g_get_monotonic_time ();
+  fail_unless (gst_element_seek_simple (f->top, GST_FORMAT_BYTES,
+          GST_SEEK_FLAG_FLUSH, pos), "seek refused");
+  dt = (g_get_monotonic_time () - t0) / (gdouble) G_USEC_PER_SEC;
+  g_printerr ("flushing seek during a stall returned in %.3f s\n", dt);
+  fail_unless (dt < 1.0, "flushing seek during a stall took %.3f s", dt);
+
+  rest = pull_until_eos (f, 10.0);
+  fail_unless (f->error == NULL, "error after seek: %s", f->error ?
+      f->error->message : "");
+  fail_unless (f->eos, "no EOS after the seek");
+  fail_unless (rest->len == size - pos && memcmp (rest->data,
+          (const guint8 *) g_bytes_get_data (body, NULL) + pos,
+          rest->len) == 0, "after the seek: %u bytes, expected %"
+      G_GSIZE_FORMAT, rest->len, size - pos);
+  fail_unless_equals_int (server_count (server, "/stuck.ts"), 2);
+  range = request_header ("/stuck.ts", 1, "Range");
+  fail_unless_equals_string (range, "bytes=700000-");
   g_free (range);
   g_byte_array_unref (rest);
   fetch_free (f);
@@ -2534,6 +2599,149 @@ GST_START_TEST (test_unlock_stalled)
 GST_END_TEST;
 
 /* ------------------------------------------------------------------------ */
+/* Connections and proxy                                                    */
+/* ------------------------------------------------------------------------ */
+
+static guint
+request_port (const gchar * path, guint nth)
+{
+  TestRequest r;
+  SoupMessageHeaders *h = server_request (server, path, nth, &r);
+
+  fail_unless (h != NULL, "no request %u for %s", nth, path);
+  soup_message_headers_unref (h);
+  return r.remote_port;
+}
+
+/* Fragment after fragment, from one reused element or from new elements,
+ * the shared session keeps the connection: no new TCP/TLS handshake per
+ * fragment. keep-alive=false closes it every time. */
+GST_START_TEST (test_connection_reuse)
+{
+  GBytes *body = make_body (200 * 1024, 24);
+  Fetch *f;
+  guint i, p0;
+
+  add_resource (server, "/frag.ts", resource_new (body, NULL));
+
+  f = fetch_new (MODE_PIPELINE);
+  for (i = 0; i < 3; i++) {
+    fail_unless (gst_element_set_state (f->top, GST_STATE_READY) !=
+        GST_STATE_CHANGE_FAILURE);
+    fetch_reset (f);
+    fetch_set_path (f, "/frag.ts");
+    fetch_play (f);
+    fail_unless (fetch_wait (f, 10.0));
+    assert_eos_with (f, body, 0, g_bytes_get_size (body));
+  }
+  fetch_free (f);
+  for (i = 0; i < 2; i++) {
+    f = run_fetch (MODE_PARENTLESS, "/frag.ts", NULL);
+    assert_eos_with (f, body, 0, g_bytes_get_size (body));
+    fetch_free (f);
+  }
+  fail_unless_equals_int (server_count (server, "/frag.ts"), 5);
+  p0 = request_port ("/frag.ts", 0);
+  for (i = 1; i < 5; i++)
+    fail_unless (request_port ("/frag.ts", i) == p0, "fetch %u came on a "
+        "new connection (client port %u, first was %u)", i,
+        request_port ("/frag.ts", i), p0);
+
+  for (i = 0; i < 2; i++) {
+    f = run_fetch (MODE_PIPELINE, "/frag.ts", "keep-alive", FALSE, NULL);
+    assert_eos_with (f, body, 0, g_bytes_get_size (body));
+    fetch_free (f);
+  }
+  fail_unless (request_port ("/frag.ts", 5) != request_port ("/frag.ts", 6),
+      "keep-alive=false reused a connection");
+  g_bytes_unref (body);
+}
+
+GST_END_TEST;
+
+/* Our server plays the proxy: it receives absolute-URI requests for a host
+ * that has nothing listening (127.0.0.2:9) and answers them. */
+static void
+proxy_serve (TestServer * ts, SoupServerMessage * msg,
+    const TestRequest * req, gpointer data)
+{
+  Resource *r = data;
+  const gchar *auth = soup_message_headers_get_one (req->headers,
+      "Proxy-Authorization");
+  GUri *uri = soup_server_message_get_uri (msg);
+
+  if (uri && g_uri_get_port (uri) != 9) {
+    soup_server_message_set_status (msg, SOUP_STATUS_BAD_REQUEST, NULL);
+    return;
+  }
+  if (r->basic_auth) {
+    gchar *b64 = g_base64_encode ((const guchar *) r->basic_auth,
+        strlen (r->basic_auth));
+    gchar *expected = g_strconcat ("Basic ", b64, NULL);
+    gboolean ok = auth && g_str_equal (auth, expected);
+
+    g_free (b64);
+    g_free (expected);
+    if (!ok) {
+      soup_message_headers_append (soup_server_message_get_response_headers
+          (msg), "Proxy-Authenticate", "Basic realm=\"p2p-proxy\"");
+      soup_server_message_set_status (msg,
+          SOUP_STATUS_PROXY_AUTHENTICATION_REQUIRED, NULL);
+      return;
+    }
+  }
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, r->content_type, SOUP_MEMORY_COPY,
+      g_bytes_get_data (r->body, NULL), g_bytes_get_size (r->body));
+}
+
+GST_START_TEST (test_proxy)
+{
+  GBytes *body = make_body (12345, 25);
+  Resource *open = resource_new (body, NULL);
+  Resource *closed = resource_new (body, NULL);
+  gchar *proxy = g_strdup_printf ("http://127.0.0.1:%u", server->port);
+  Fetch *f;
+
+  closed->basic_auth = g_strdup ("bob:proxypw");
+  server_add (server, "/via-proxy", proxy_serve, open,
+      (GDestroyNotify) resource_free);
+  server_add (server, "/via-auth-proxy", proxy_serve, closed,
+      (GDestroyNotify) resource_free);
+
+  f = fetch_new (MODE_PIPELINE);
+  f->uri = g_strdup ("http://127.0.0.2:9/via-proxy");
+  g_object_set (f->src, "location", f->uri, "proxy", proxy, NULL);
+  fetch_play (f);
+  fail_unless (fetch_wait (f, 10.0));
+  assert_eos_with (f, body, 0, g_bytes_get_size (body));
+  fail_unless_equals_int (server_count (server, "/via-proxy"), 1);
+  fetch_free (f);
+
+  f = fetch_new (MODE_PIPELINE);
+  f->uri = g_strdup ("http://127.0.0.2:9/via-auth-proxy");
+  g_object_set (f->src, "location", f->uri, "proxy", proxy, "retries", 0, NULL);
+  fetch_play (f);
+  fail_unless (fetch_wait (f, 10.0));
+  assert_error (f, GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_NOT_AUTHORIZED, 407);
+  fetch_free (f);
+
+  f = fetch_new (MODE_PIPELINE);
+  f->uri = g_strdup ("http://127.0.0.2:9/via-auth-proxy");
+  g_object_set (f->src, "location", f->uri, "proxy", proxy, "proxy-id",
+      "bob", "proxy-pw", "proxypw", NULL);
+  fetch_play (f);
+  fail_unless (fetch_wait (f, 10.0));
+  assert_eos_with (f, body, 0, g_bytes_get_size (body));
+  fetch_free (f);
+
+  g_free (proxy);
+  g_bytes_unref (body);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------ */
 /* Queries                                                                  */
 /* ------------------------------------------------------------------------ */
 
@@ -2753,6 +2961,7 @@ p2phttpsrc_suite (void)
   tcase_add_test (tc, test_range_ignored);
   tcase_add_test (tc, test_416);
   tcase_add_test (tc, test_seek_while_playing);
+  tcase_add_test (tc, test_seek_while_stalled);
   tcase_add_test (tc, test_reuse_for_several_uris);
   tcase_add_test (tc, test_chunked);
   tcase_add_test (tc, test_gzip);
@@ -2765,6 +2974,8 @@ p2phttpsrc_suite (void)
   tcase_add_test (tc, test_timeout_stall_after_headers);
   tcase_add_test (tc, test_timeout_never_answers);
   tcase_add_test (tc, test_unlock_stalled);
+  tcase_add_test (tc, test_connection_reuse);
+  tcase_add_test (tc, test_proxy);
   tcase_add_test (tc, test_harness_and_scheduling_query);
   tcase_add_test (tc, test_request_kind);
   tcase_add_test (tc, test_parentless_fetch);
