@@ -23,9 +23,15 @@
 #include <gst/app/gstappsink.h>
 #include <libsoup/soup.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #define SOUP_DEFAULT_UA "GStreamer souphttpsrc 1.22.0 "
 
@@ -76,6 +82,8 @@ struct _TestServer
   GMainLoop *loop;
   SoupServer *server;
   guint port;
+  guint tls_port;               /* 0 if TLS could not be set up */
+  gchar *ca_pem;                /* the self-signed certificate, PEM */
 
   GMutex lock;
   GCond cond;
@@ -174,6 +182,52 @@ server_dispatch (SoupServer * soup, SoupServerMessage * msg,
   entry->func (ts, msg, req, entry->data);
 }
 
+/* A self-signed ECDSA certificate for 127.0.0.1 (IP SAN), usable as its own
+ * trust anchor. Returns cert + key in PEM; *cert_pem gets the cert alone. */
+static gchar *
+make_self_signed (gchar ** cert_pem)
+{
+  gnutls_x509_privkey_t key;
+  gnutls_x509_crt_t crt;
+  gnutls_datum_t cd = { NULL, 0 }, kd = { NULL, 0 };
+  guint8 serial[8];
+  const guint8 ip[4] = { 127, 0, 0, 1 };
+  time_t now = time (NULL);
+  gchar *both;
+  guint i;
+
+  for (i = 0; i < sizeof (serial); i++)
+    serial[i] = g_random_int_range (1, 256);
+  serial[0] &= 0x7f;
+  g_assert (gnutls_x509_privkey_init (&key) == 0);
+  g_assert (gnutls_x509_privkey_generate (key, GNUTLS_PK_ECDSA,
+          GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_SECP256R1), 0) == 0);
+  g_assert (gnutls_x509_crt_init (&crt) == 0);
+  g_assert (gnutls_x509_crt_set_version (crt, 3) == 0);
+  g_assert (gnutls_x509_crt_set_serial (crt, serial, sizeof (serial)) == 0);
+  g_assert (gnutls_x509_crt_set_activation_time (crt, now - 3600) == 0);
+  g_assert (gnutls_x509_crt_set_expiration_time (crt, now + 86400) == 0);
+  g_assert (gnutls_x509_crt_set_dn_by_oid (crt, GNUTLS_OID_X520_COMMON_NAME,
+          0, "127.0.0.1", 9) == 0);
+  g_assert (gnutls_x509_crt_set_subject_alt_name (crt, GNUTLS_SAN_IPADDRESS,
+          ip, sizeof (ip), GNUTLS_FSAN_SET) == 0);
+  g_assert (gnutls_x509_crt_set_basic_constraints (crt, 1, -1) == 0);
+  g_assert (gnutls_x509_crt_set_key_usage (crt,
+          GNUTLS_KEY_DIGITAL_SIGNATURE | GNUTLS_KEY_KEY_CERT_SIGN) == 0);
+  g_assert (gnutls_x509_crt_set_key (crt, key) == 0);
+  g_assert (gnutls_x509_crt_sign2 (crt, crt, key, GNUTLS_DIG_SHA256, 0) == 0);
+  g_assert (gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_PEM, &cd) == 0);
+  g_assert (gnutls_x509_privkey_export2 (key, GNUTLS_X509_FMT_PEM, &kd) == 0);
+  *cert_pem = g_strndup ((const gchar *) cd.data, cd.size);
+  both = g_strdup_printf ("%s%.*s", *cert_pem, (int) kd.size,
+      (const gchar *) kd.data);
+  gnutls_free (cd.data);
+  gnutls_free (kd.data);
+  gnutls_x509_crt_deinit (crt);
+  gnutls_x509_privkey_deinit (key);
+  return both;
+}
+
 static gpointer
 server_thread_func (gpointer user_data)
 {
@@ -185,17 +239,41 @@ server_thread_func (gpointer user_data)
 
   g_main_context_push_thread_default (ts->ctx);
 
-  ts->server = soup_server_new ("server-header", "p2p-check-server ", NULL);
+  {
+    gchar *both = make_self_signed (&ts->ca_pem);
+    GTlsCertificate *cert = g_tls_certificate_new_from_pem (both, -1, &err);
+
+    if (cert == NULL) {
+      GST_WARNING ("no TLS for the test server: %s", err->message);
+      g_clear_error (&err);
+    }
+    ts->server = soup_server_new ("server-header", "p2p-check-server ",
+        "tls-certificate", cert, NULL);
+    g_clear_object (&cert);
+    g_free (both);
+  }
   soup_server_add_handler (ts->server, NULL, server_dispatch, ts, NULL);
   lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   addr = g_inet_socket_address_new (lo, 0);
   if (!soup_server_listen (ts->server, addr, 0, &err))
     g_error ("test server cannot listen: %s", err->message);
+  if (!soup_server_listen (ts->server, addr, SOUP_SERVER_LISTEN_HTTPS, &err)) {
+    GST_WARNING ("no HTTPS listener: %s", err->message);
+    g_clear_error (&err);
+  }
   g_object_unref (addr);
   g_object_unref (lo);
   uris = soup_server_get_uris (ts->server);
   g_assert (uris != NULL);
-  ts->port = g_uri_get_port (uris->data);
+  {
+    GSList *l;
+    for (l = uris; l; l = l->next) {
+      if (g_str_equal (g_uri_get_scheme (l->data), "https"))
+        ts->tls_port = g_uri_get_port (l->data);
+      else
+        ts->port = g_uri_get_port (l->data);
+    }
+  }
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
 
   g_mutex_lock (&ts->lock);
@@ -254,6 +332,7 @@ test_server_stop (TestServer * ts)
   g_ptr_array_unref (ts->held_sockets);
   g_mutex_clear (&ts->lock);
   g_cond_clear (&ts->cond);
+  g_free (ts->ca_pem);
   g_free (ts);
 }
 
@@ -1258,6 +1337,18 @@ assert_error (Fetch * f, GQuark domain, gint code, guint status)
         "http-status-code: %" GST_PTR_FORMAT, f->uri, f->details);
     fail_unless_equals_int (got_status, status);
   }
+}
+
+/* Some RESOURCE error, whichever code: for failures with no status. */
+static void
+assert_resource_error (Fetch * f)
+{
+  fail_unless (f->error != NULL, "%s: expected an error, got %s with %u "
+      "bytes", f->uri, f->eos ? "EOS" : "nothing", f->data->len);
+  fail_unless (f->error->domain == GST_RESOURCE_ERROR, "%s: expected a "
+      "RESOURCE error, got %s/%d: %s (%s)", f->uri,
+      g_quark_to_string (f->error->domain), f->error->code,
+      f->error->message, GST_STR_NULL (f->debug));
 }
 
 /* A header from a request-headers/response-headers structure, whatever the
@@ -2451,7 +2542,7 @@ GST_START_TEST (test_oversized_headers)
   f = run_fetch (MODE_PIPELINE, "/huge", "retries", 1, NULL);
   fail_unless (f->error != NULL, "1 MiB of response headers accepted (%s)",
       f->eos ? "EOS" : "no end");
-  fail_unless (f->error->domain == GST_RESOURCE_ERROR);
+  assert_resource_error (f);
   fail_unless_equals_int (f->data->len, 0);
   fetch_free (f);
 }
@@ -2478,8 +2569,7 @@ GST_START_TEST (test_connection_refused)
   g_object_set (f->src, "location", uri, "retries", 1, NULL);
   fetch_play (f);
   fail_unless (fetch_wait (f, 10.0));
-  fail_unless (f->error != NULL);
-  fail_unless (f->error->domain == GST_RESOURCE_ERROR);
+  assert_resource_error (f);
   fetch_free (f);
   g_object_unref (bound);
   g_object_unref (a);
@@ -2512,8 +2602,7 @@ GST_START_TEST (test_timeout_stall_after_headers)
       "%.2f s (bound %.1f s), %u requests\n", timeout, retries, dt,
       (retries + 1) * timeout + 1.5, server_count (server, "/stall.ts"));
   fail_if (f->eos, "a stalled body ended in EOS");
-  fail_unless (f->error != NULL);
-  fail_unless (f->error->domain == GST_RESOURCE_ERROR);
+  assert_resource_error (f);
   fail_unless (dt >= 0.9 * timeout, "error before a timeout elapsed: %.2f s",
       dt);
   fail_unless (dt <= (retries + 1) * timeout + 1.5, "error after %.2f s", dt);
@@ -2546,7 +2635,7 @@ GST_START_TEST (test_timeout_never_answers)
       "%.2f s (bound %.1f s), %u requests\n", timeout, retries, dt,
       (retries + 1) * timeout + 1.5, server_count (server, "/silent"));
   fail_unless (f->error != NULL, "no error from a silent server");
-  fail_unless (f->error->domain == GST_RESOURCE_ERROR);
+  assert_resource_error (f);
   fail_unless (dt >= 0.9 * timeout, "error before a timeout elapsed: %.2f s",
       dt);
   fail_unless (dt <= (retries + 1) * timeout + 1.5, "error after %.2f s", dt);
@@ -2736,6 +2825,75 @@ GST_START_TEST (test_proxy)
   fetch_free (f);
 
   g_free (proxy);
+  g_bytes_unref (body);
+}
+
+GST_END_TEST;
+
+static Fetch *
+run_https (const gchar * path, gboolean strict, GTlsDatabase * db)
+{
+  Fetch *f = fetch_new (MODE_PIPELINE);
+
+  f->uri = g_strdup_printf ("https://127.0.0.1:%u%s", server->tls_port, path);
+  g_object_set (f->src, "location", f->uri, "ssl-strict", strict,
+      "retries", 0, NULL);
+  if (db)
+    g_object_set (f->src, "tls-database", db, NULL);
+  fetch_play (f);
+  fail_unless (fetch_wait (f, 10.0), "https fetch did not end");
+  return f;
+}
+
+/* A self-signed server: refused when strict, accepted with ssl-strict=false
+ * or with a tls-database that trusts it. A connection accepted by a lax
+ * fetch must not carry a strict fetch afterwards (shared session). */
+GST_START_TEST (test_https)
+{
+  GBytes *body = make_body (70000, 27);
+  gchar *ca_file;
+  GTlsDatabase *db;
+  GError *err = NULL;
+  Fetch *f;
+  gint fd;
+
+  fail_unless (server->tls_port != 0, "the test server has no TLS "
+      "(glib-networking missing?)");
+  add_resource (server, "/secure.ts", resource_new (body, NULL));
+
+  fd = g_file_open_tmp ("p2p-check-ca-XXXXXX.pem", &ca_file, &err);
+  fail_unless (fd >= 0, "%s", err ? err->message : "");
+  close (fd);
+  fail_unless (g_file_set_contents (ca_file, server->ca_pem, -1, NULL));
+  db = g_tls_file_database_new (ca_file, &err);
+  fail_unless (db != NULL, "%s", err ? err->message : "");
+
+  f = run_https ("/secure.ts", TRUE, NULL);
+  fail_unless (f->error != NULL, "self-signed certificate accepted with "
+      "ssl-strict=true");
+  assert_resource_error (f);
+  fail_unless_equals_int (f->data->len, 0);
+  fetch_free (f);
+
+  f = run_https ("/secure.ts", FALSE, NULL);
+  assert_eos_with (f, body, 0, g_bytes_get_size (body));
+  assert_http_headers_both (f, 1, f->uri, 200, NULL, "/secure.ts");
+  fetch_free (f);
+
+  /* Right after a lax fetch, on the same host and port. */
+  f = run_https ("/secure.ts", TRUE, NULL);
+  fail_unless (f->error != NULL, "a strict fetch was served (%u bytes) over "
+      "the connection an ssl-strict=false fetch accepted", f->data->len);
+  fail_unless_equals_int (f->data->len, 0);
+  fetch_free (f);
+
+  f = run_https ("/secure.ts", TRUE, db);
+  assert_eos_with (f, body, 0, g_bytes_get_size (body));
+  fetch_free (f);
+
+  g_object_unref (db);
+  g_unlink (ca_file);
+  g_free (ca_file);
   g_bytes_unref (body);
 }
 
@@ -2976,6 +3134,7 @@ p2phttpsrc_suite (void)
   tcase_add_test (tc, test_unlock_stalled);
   tcase_add_test (tc, test_connection_reuse);
   tcase_add_test (tc, test_proxy);
+  tcase_add_test (tc, test_https);
   tcase_add_test (tc, test_harness_and_scheduling_query);
   tcase_add_test (tc, test_request_kind);
   tcase_add_test (tc, test_parentless_fetch);
