@@ -290,6 +290,9 @@ do_handshake (GstP2pDtls * dtls)
     return;
   }
 
+  /* Tell the peer now (bad_certificate, ...) rather than let it retransmit
+   * until its own deadline. */
+  gnutls_alert_send_appropriate (dtls->session, ret);
   if (dtls->mismatch) {
     set_state (dtls, GST_P2P_DTLS_STATE_FAILED,
         "DTLS: peer certificate does not match its signalled fingerprint");

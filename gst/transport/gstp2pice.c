@@ -596,6 +596,42 @@ gst_p2p_ice_set_remote_credentials (GstP2pIce * ice, const gchar * ufrag,
   return TRUE;
 }
 
+/* libnice's own parser g_critical()s on some malformed lines: check the
+ * shape first (RFC 8839 candidate-attribute, UDP, numeric address). */
+static const gchar *
+check_candidate_syntax (const gchar * sdp)
+{
+  gchar **f;
+  const gchar *why = NULL;
+  guint n;
+  guint64 v;
+
+  if (!g_str_has_prefix (sdp, "a=candidate:"))
+    return "not a candidate line";
+  f = g_strsplit (sdp + 12, " ", 32);
+  n = g_strv_length (f);
+  if (n < 8 || n % 2 != 0)
+    why = "candidate has a wrong number of fields";
+  else if (!*f[0] || strlen (f[0]) > 32)
+    why = "bad candidate foundation";
+  else if (!g_ascii_string_to_unsigned (f[1], 10, 1, 256, &v, NULL))
+    why = "bad candidate component";
+  else if (g_ascii_strcasecmp (f[2], "UDP") != 0)
+    why = "non-UDP candidate (ICE-TCP is off)";
+  else if (!g_ascii_string_to_unsigned (f[3], 10, 0, G_MAXUINT32, &v, NULL))
+    why = "bad candidate priority";
+  else if (!g_hostname_is_ip_address (f[4]))
+    why = "candidate address is not a numeric IP";
+  else if (!g_ascii_string_to_unsigned (f[5], 10, 1, 65535, &v, NULL))
+    why = "bad candidate port";
+  else if (strcmp (f[6], "typ") != 0 || (strcmp (f[7], "host")
+          && strcmp (f[7], "srflx") && strcmp (f[7], "prflx")
+          && strcmp (f[7], "relay")))
+    why = "bad candidate type";
+  g_strfreev (f);
+  return why;
+}
+
 /**
  * gst_p2p_ice_add_remote_candidate:
  * @sdp: "a=candidate:..." as produced by the remote
@@ -615,6 +651,7 @@ gst_p2p_ice_add_remote_candidate (GstP2pIce * ice, const gchar * sdp,
     why = "candidate too long";
   else if (ice->n_remote_candidates >= MAX_REMOTE_CANDIDATES)
     why = "too many remote candidates";
+  else if ((why = check_candidate_syntax (sdp)));
   else if (!(cand = nice_agent_parse_remote_candidate_sdp (ice->agent,
               ice->stream_id, sdp)))
     why = "unparsable candidate";

@@ -199,6 +199,11 @@ static void
 core_free_layers (Core * core)
 {
   snapshot_stats (core);
+  /* A failed link still says goodbye if it can (ABORT, close_notify). */
+  if (core->sctp)
+    gst_p2p_sctp_abort (core->sctp);
+  if (core->dtls)
+    gst_p2p_dtls_close (core->dtls);
   if (core->liveness_timer) {
     g_source_destroy (core->liveness_timer);
     g_source_unref (core->liveness_timer);
