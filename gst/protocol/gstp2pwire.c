@@ -34,6 +34,51 @@ ensure_debug (void)
 
 G_DEFINE_QUARK (gst - p2p - wire - error - quark, gst_p2p_wire_error);
 
+/* Big-endian access, byte by byte: wire fields sit at any alignment, and
+ * GST_READ_UINT32_BE() does unaligned loads on x86, which is undefined
+ * behaviour that UBSan (and other architectures) refuse. */
+static inline guint16
+read_u16 (const guint8 * p)
+{
+  return (guint16) (p[0] << 8 | p[1]);
+}
+
+static inline guint32
+read_u32 (const guint8 * p)
+{
+  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 |
+      p[3];
+}
+
+static inline guint64
+read_u64 (const guint8 * p)
+{
+  return (guint64) read_u32 (p) << 32 | read_u32 (p + 4);
+}
+
+static inline void
+write_u16 (guint8 * p, guint16 v)
+{
+  p[0] = v >> 8;
+  p[1] = v & 0xff;
+}
+
+static inline void
+write_u32 (guint8 * p, guint32 v)
+{
+  p[0] = v >> 24;
+  p[1] = (v >> 16) & 0xff;
+  p[2] = (v >> 8) & 0xff;
+  p[3] = v & 0xff;
+}
+
+static inline void
+write_u64 (guint8 * p, guint64 v)
+{
+  write_u32 (p, v >> 32);
+  write_u32 (p + 4, v & G_MAXUINT32);
+}
+
 #define HELLO_SIZE (4 + 4 + GST_P2P_WIRE_SWARM_ID_SIZE + GST_P2P_WIRE_PEER_ID_SIZE)
 
 /* Smallest payload of a known type, 0 for an unknown type. DATA's minimum
@@ -103,7 +148,7 @@ check_header (const guint8 * p, gsize avail, guint32 max_payload,
     return 0;
 
   *type = p[2];
-  *length = GST_READ_UINT32_BE (p + 4);
+  *length = read_u32 (p + 4);
   limit = MIN (type_max_payload (*type), max_payload);
   if (*length > limit) {
     g_set_error (error, GST_P2P_WIRE_ERROR, GST_P2P_WIRE_ERROR_TOO_LARGE,
@@ -133,8 +178,8 @@ parse_payload (guint type, const guint8 * p, guint32 len,
 
       h->major = p[0];
       h->minor = p[1];
-      h->max_requests = GST_READ_UINT16_BE (p + 2);
-      h->capabilities = GST_READ_UINT32_BE (p + 4);
+      h->max_requests = read_u16 (p + 2);
+      h->capabilities = read_u32 (p + 4);
       memcpy (h->swarm_id, p + 8, GST_P2P_WIRE_SWARM_ID_SIZE);
       memcpy (h->peer_id, p + 8 + GST_P2P_WIRE_SWARM_ID_SIZE,
           GST_P2P_WIRE_PEER_ID_SIZE);
@@ -181,14 +226,14 @@ parse_payload (guint type, const guint8 * p, guint32 len,
     case GST_P2P_WIRE_HAVE:
     case GST_P2P_WIRE_FETCHING:
       /* have and fetching share their layout */
-      frame->have.segment_id = GST_READ_UINT64_BE (p);
+      frame->have.segment_id = read_u64 (p);
       return TRUE;
     case GST_P2P_WIRE_BITFIELD:{
       GstP2pWireBitfield *b = &frame->bitfield;
       guint n_bytes;
 
-      b->base = GST_READ_UINT64_BE (p);
-      b->n_bits = GST_READ_UINT16_BE (p + 8);
+      b->base = read_u64 (p);
+      b->n_bits = read_u16 (p + 8);
       b->bitmap = p + 10;
       if (b->n_bits > GST_P2P_WIRE_MAX_BITFIELD_BITS) {
         g_set_error (error, GST_P2P_WIRE_ERROR,
@@ -220,10 +265,10 @@ parse_payload (guint type, const guint8 * p, guint32 len,
     case GST_P2P_WIRE_REQUEST:{
       GstP2pWireRequest *r = &frame->request;
 
-      r->request_id = GST_READ_UINT32_BE (p);
-      r->segment_id = GST_READ_UINT64_BE (p + 4);
-      r->start = GST_READ_UINT32_BE (p + 12);
-      r->end = GST_READ_UINT32_BE (p + 16);
+      r->request_id = read_u32 (p);
+      r->segment_id = read_u64 (p + 4);
+      r->start = read_u32 (p + 12);
+      r->end = read_u32 (p + 16);
       if (r->end == GST_P2P_WIRE_RANGE_END_OPEN) {
         if (r->start >= GST_P2P_WIRE_MAX_SEGMENT_SIZE) {
           g_set_error (error, GST_P2P_WIRE_ERROR, GST_P2P_WIRE_ERROR_BAD_RANGE,
@@ -251,9 +296,9 @@ parse_payload (guint type, const guint8 * p, guint32 len,
     case GST_P2P_WIRE_DATA:{
       GstP2pWireData *d = &frame->data;
 
-      d->request_id = GST_READ_UINT32_BE (p);
-      d->offset = GST_READ_UINT32_BE (p + 4);
-      d->segment_size = GST_READ_UINT32_BE (p + 8);
+      d->request_id = read_u32 (p);
+      d->offset = read_u32 (p + 4);
+      d->segment_size = read_u32 (p + 8);
       d->payload_len = len - GST_P2P_WIRE_DATA_HEADER_SIZE;
       d->payload = p + GST_P2P_WIRE_DATA_HEADER_SIZE;
       if (d->payload_len == 0) {
@@ -279,11 +324,11 @@ parse_payload (guint type, const guint8 * p, guint32 len,
       return TRUE;
     }
     case GST_P2P_WIRE_CANCEL:
-      frame->cancel.request_id = GST_READ_UINT32_BE (p);
+      frame->cancel.request_id = read_u32 (p);
       frame->cancel.reason = 0;
       return TRUE;
     case GST_P2P_WIRE_ABSENT:
-      frame->absent.request_id = GST_READ_UINT32_BE (p);
+      frame->absent.request_id = read_u32 (p);
       frame->absent.reason = p[4];
       return TRUE;
     default:
@@ -366,7 +411,7 @@ put_u16 (GByteArray * out, guint16 v)
 {
   guint8 b[2];
 
-  GST_WRITE_UINT16_BE (b, v);
+  write_u16 (b, v);
   g_byte_array_append (out, b, 2);
 }
 
@@ -375,7 +420,7 @@ put_u32 (GByteArray * out, guint32 v)
 {
   guint8 b[4];
 
-  GST_WRITE_UINT32_BE (b, v);
+  write_u32 (b, v);
   g_byte_array_append (out, b, 4);
 }
 
@@ -384,7 +429,7 @@ put_u64 (GByteArray * out, guint64 v)
 {
   guint8 b[8];
 
-  GST_WRITE_UINT64_BE (b, v);
+  write_u64 (b, v);
   g_byte_array_append (out, b, 8);
 }
 
@@ -520,7 +565,7 @@ gst_p2p_wire_encode (GByteArray * out, const GstP2pWireFrame * frame,
   }
 
   payload_len = out->len - start - GST_P2P_WIRE_HEADER_SIZE;
-  GST_WRITE_UINT32_BE (out->data + start + 4, payload_len);
+  write_u32 (out->data + start + 4, payload_len);
 
   status = parse_internal (GST_P2P_WIRE_MAX_PAYLOAD, out->data + start,
       out->len - start, &used, &check, &err);
