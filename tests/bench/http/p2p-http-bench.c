@@ -160,14 +160,38 @@ typedef struct
   GstPad *measured;             /* the pad whose EOS ends a request */
 } Child;
 
-static gint64
-cpu_us (void)
+/* Whole-process usage: every thread of the element counts, including the
+ * ones that exited during the run. */
+typedef struct
+{
+  gint64 cpu_us;
+  gint64 faults;                /* minor + major page faults */
+  gint64 csw;                   /* voluntary + involuntary context switches */
+} Usage;
+
+static void
+usage_get (Usage * u)
 {
   struct rusage ru;
 
   getrusage (RUSAGE_SELF, &ru);
-  return (gint64) ru.ru_utime.tv_sec * G_USEC_PER_SEC + ru.ru_utime.tv_usec +
-      (gint64) ru.ru_stime.tv_sec * G_USEC_PER_SEC + ru.ru_stime.tv_usec;
+  u->cpu_us = (gint64) ru.ru_utime.tv_sec * G_USEC_PER_SEC +
+      ru.ru_utime.tv_usec + (gint64) ru.ru_stime.tv_sec * G_USEC_PER_SEC +
+      ru.ru_stime.tv_usec;
+  u->faults = ru.ru_minflt + ru.ru_majflt;
+  u->csw = ru.ru_nvcsw + ru.ru_nivcsw;
+}
+
+/* Page faults and context switches per @unit between two snapshots: they
+ * explain CPU differences and hardly depend on the machine's other load. */
+static void
+append_usage_counts (GString * out, const Usage * u0, const Usage * u1,
+    gdouble unit)
+{
+  if (unit <= 0)
+    return;
+  g_string_append_printf (out, " faults=%.2f csw=%.2f",
+      (u1->faults - u0->faults) / unit, (u1->csw - u0->csw) / unit);
 }
 
 static GstPadProbeReturn
@@ -407,7 +431,8 @@ child_file (Child * c, GString * out, gchar ** why)
   GstElement *pipe = gst_pipeline_new ("bench");
   GstElement *src, *sink;
   GstBus *bus;
-  gint64 t0, c0, c1;
+  gint64 t0;
+  Usage u0, u1;
   gboolean ok = FALSE;
 
   if (!(src = child_make_source (opt_element, why)))
@@ -424,7 +449,7 @@ child_file (Child * c, GString * out, gchar ** why)
   gst_bus_set_sync_handler (bus, bus_sync, c, NULL);
   gst_object_unref (bus);
 
-  c0 = cpu_us ();
+  usage_get (&u0);
   t0 = g_get_monotonic_time ();
   if (gst_element_set_state (pipe, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
@@ -433,7 +458,7 @@ child_file (Child * c, GString * out, gchar ** why)
   }
   if (!child_wait (c, FALSE, CHILD_TIMEOUT_S - 10, why))
     goto done;
-  c1 = cpu_us ();
+  usage_get (&u1);
 
   if (opt_expect >= 0 && c->bytes != (guint64) opt_expect) {
     *why = g_strdup_printf ("got %" G_GUINT64_FORMAT " bytes, expected %"
@@ -444,9 +469,10 @@ child_file (Child * c, GString * out, gchar ** why)
       " mibps=%.3f cpu_ms_per_mib=%.5f first_ms=%.3f buf_kib=%.3f"
       " bytes=%" G_GUINT64_FORMAT,
       c->bytes / MIB / ((c->eos_us - t0) / 1e6),
-      (c1 - c0) / 1e3 / (c->bytes / MIB),
+      (u1.cpu_us - u0.cpu_us) / 1e3 / (c->bytes / MIB),
       (c->first_us - t0) / 1e3,
       c->buffers ? c->bytes / 1024.0 / c->buffers : 0.0, c->bytes);
+  append_usage_counts (out, &u0, &u1, c->bytes / MIB);
   ok = child_check_sources (c, opt_element, out, why);
 
 done:
@@ -470,7 +496,8 @@ child_reuse (Child * c, gboolean ranges, GString * out, gchar ** why)
   GArray *first = g_array_new (FALSE, FALSE, sizeof (gint64));
   GArray *total = g_array_new (FALSE, FALSE, sizeof (gint64));
   GRand *rand = g_rand_new_with_seed (42);
-  gint64 t0, t1, c0, c1, pos = 0;
+  gint64 t0, t1, pos = 0;
+  Usage u0, u1;
   guint64 expect = 0;
   gboolean ok = FALSE;
   guint i;
@@ -497,7 +524,7 @@ child_reuse (Child * c, gboolean ranges, GString * out, gchar ** why)
     goto done;
   }
 
-  c0 = cpu_us ();
+  usage_get (&u0);
   t0 = g_get_monotonic_time ();
   for (i = 0;; i++) {
     gint64 r0, start = -1, stop = -1;
@@ -564,7 +591,7 @@ child_reuse (Child * c, gboolean ranges, GString * out, gchar ** why)
     }
   }
   t1 = g_get_monotonic_time ();
-  c1 = cpu_us ();
+  usage_get (&u1);
   gst_element_set_state (src, GST_STATE_READY);
 
   if (c->bytes != expect) {
@@ -579,7 +606,7 @@ child_reuse (Child * c, gboolean ranges, GString * out, gchar ** why)
         " mibps=%.3f cpu_ms_per_mib=%.5f first_p50_ms=%.3f first_p99_ms=%.3f"
         " req_p50_ms=%.3f buf_kib=%.3f",
         c->bytes / MIB / ((t1 - t0) / 1e6),
-        (c1 - c0) / 1e3 / (c->bytes / MIB),
+        (u1.cpu_us - u0.cpu_us) / 1e3 / (c->bytes / MIB),
         percentile ((gint64 *) first->data, first->len, 0.50) / 1e3,
         percentile ((gint64 *) first->data, first->len, 0.99) / 1e3,
         percentile ((gint64 *) total->data, total->len, 0.50) / 1e3,
@@ -591,10 +618,12 @@ child_reuse (Child * c, gboolean ranges, GString * out, gchar ** why)
         percentile ((gint64 *) total->data, total->len, 0.50) / 1e3,
         percentile ((gint64 *) total->data, total->len, 0.99) / 1e3,
         percentile ((gint64 *) first->data, first->len, 0.50) / 1e3,
-        (gdouble) (c1 - c0) / total->len, total->len / ((t1 - t0) / 1e6));
+        (gdouble) (u1.cpu_us - u0.cpu_us) / total->len,
+        total->len / ((t1 - t0) / 1e6));
   }
   g_string_append_printf (out, " requests=%u bytes=%" G_GUINT64_FORMAT,
       total->len, c->bytes);
+  append_usage_counts (out, &u0, &u1, ranges ? c->bytes / MIB : total->len);
   ok = child_check_sources (c, opt_element, out, why);
 
 done:
@@ -629,7 +658,8 @@ child_hls (Child * c, gboolean playbin, GString * out, gchar ** why)
 {
   GstElement *pipe;
   GstBus *bus;
-  gint64 t0, t1, c0, c1;
+  gint64 t0, t1;
+  Usage u0, u1;
   gboolean ok = FALSE;
 
   if (playbin) {
@@ -672,7 +702,7 @@ child_hls (Child * c, gboolean playbin, GString * out, gchar ** why)
   gst_bus_set_sync_handler (bus, bus_sync, c, NULL);
   gst_object_unref (bus);
 
-  c0 = cpu_us ();
+  usage_get (&u0);
   t0 = g_get_monotonic_time ();
   if (gst_element_set_state (pipe, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
@@ -682,12 +712,14 @@ child_hls (Child * c, gboolean playbin, GString * out, gchar ** why)
   if (!child_wait (c, TRUE, CHILD_TIMEOUT_S - 10, why))
     goto done;
   t1 = g_get_monotonic_time ();
-  c1 = cpu_us ();
+  usage_get (&u1);
 
   g_string_append_printf (out,
       " wall_s=%.4f cpu_s=%.4f mib=%.3f cpu_ms_per_mib=%.4f bytes=%"
-      G_GUINT64_FORMAT, (t1 - t0) / 1e6, (c1 - c0) / 1e6, c->bytes / MIB,
-      (c1 - c0) / 1e3 / (c->bytes / MIB), c->bytes);
+      G_GUINT64_FORMAT, (t1 - t0) / 1e6, (u1.cpu_us - u0.cpu_us) / 1e6,
+      c->bytes / MIB, (u1.cpu_us - u0.cpu_us) / 1e3 / (c->bytes / MIB),
+      c->bytes);
+  append_usage_counts (out, &u0, &u1, c->bytes / MIB);
   ok = child_check_sources (c, opt_element, out, why);
 
 done:
@@ -766,6 +798,8 @@ static const Metric file_metrics[] = {
   {"cpu_ms_per_mib", "CPU ms/MiB", BETTER_LOWER},
   {"first_ms", "first buffer ms", BETTER_LOWER},
   {"buf_kib", "mean buffer KiB", INFO},
+  {"faults", "page faults/MiB", INFO},
+  {"csw", "context switches/MiB", INFO},
   {"origin_requests", "origin requests", INFO},
   {"origin_conns", "origin connections", INFO},
   {NULL}
@@ -778,6 +812,8 @@ static const Metric range_metrics[] = {
   {"first_p99_ms", "first byte p99 ms", BETTER_LOWER},
   {"req_p50_ms", "request p50 ms", BETTER_LOWER},
   {"buf_kib", "mean buffer KiB", INFO},
+  {"faults", "page faults/MiB", INFO},
+  {"csw", "context switches/MiB", INFO},
   {"origin_requests", "origin requests", INFO},
   {"origin_conns", "origin connections", INFO},
   {NULL}
@@ -788,6 +824,8 @@ static const Metric small_metrics[] = {
   {"req_p99_ms", "request p99 ms", BETTER_LOWER},
   {"first_p50_ms", "first byte p50 ms", BETTER_LOWER},
   {"cpu_us_per_req", "CPU us/request", BETTER_LOWER},
+  {"faults", "page faults/request", INFO},
+  {"csw", "context switches/request", INFO},
   {"origin_requests", "origin requests", INFO},
   {"origin_conns", "origin connections", INFO},
   {NULL}
@@ -797,6 +835,8 @@ static const Metric hls_metrics[] = {
   {"wall_s", "wall s", BETTER_LOWER},
   {"cpu_s", "CPU s", BETTER_LOWER},
   {"cpu_ms_per_mib", "CPU ms/MiB fetched", BETTER_LOWER},
+  {"faults", "page faults/MiB", INFO},
+  {"csw", "context switches/MiB", INFO},
   {"mib", "MiB through sources", INFO},
   {"sources", "source elements", INFO},
   {"origin_requests", "origin requests", INFO},
