@@ -39,6 +39,10 @@ on_local_signal (GstP2pLink * link, const gchar * line, Side * side)
   GSource *s;
 
   g_ptr_array_add (side->lines, g_strdup (line));
+  if (side->child) {
+    child_send_line (side->child, line);
+    return;
+  }
   if (!side->peer)
     return;
   if (side->drop_candidates && (g_str_has_prefix (line, "a=candidate:")))
@@ -195,4 +199,141 @@ make_blob (guint seed, gsize size)
     data[i] = x & 0xff;
   }
   return g_bytes_new_take (data, size);
+}
+
+/* ---- link-peer processes ---------------------------------------------- */
+
+static void child_read_next (Child * child);
+
+void
+child_send_line (Child * child, const gchar * line)
+{
+  gchar *msg = g_strdup_printf ("sig %s\n", line);
+
+  /* small writes to a pipe the child drains: blocking is fine */
+  if (!child->eof)
+    g_output_stream_write_all (child->in, msg, strlen (msg), NULL, NULL, NULL);
+  g_free (msg);
+}
+
+static void
+child_on_line (GObject * src, GAsyncResult * res, gpointer data)
+{
+  Child *child = data;
+  GError *err = NULL;
+  gchar *line = g_data_input_stream_read_line_finish_utf8 (child->out, res,
+      NULL, &err);
+
+  if (!line) {
+    if (!g_error_matches (err, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      child->eof = TRUE;
+    g_clear_error (&err);
+    return;
+  }
+  GST_LOG ("%s: %s", child->name, line);
+  if (g_str_has_prefix (line, "sig ")) {
+    if (child->side && child->side->link)
+      gst_p2p_link_add_remote_signal (child->side->link, line + 4, NULL);
+    else if (child->peer)
+      child_send_line (child->peer, line + 4);
+  } else if (g_str_has_prefix (line, "state ")) {
+    gchar **f = g_strsplit (line + 6, " ", 2);
+    g_free (child->state);
+    g_free (child->reason);
+    child->state = g_strdup (f[0]);
+    child->reason = g_strdup (f[1]);
+    g_strfreev (f);
+    GST_INFO ("%s: state %s (%s)", child->name, child->state,
+        child->reason ? child->reason : "");
+  } else if (g_str_has_prefix (line, "progress ")) {
+    child->progress = g_ascii_strtoull (line + 9, NULL, 10);
+  } else if (g_str_has_prefix (line, "selected ")) {
+    g_free (child->selected);
+    child->selected = g_strdup (line + 9);
+  } else if (g_str_has_prefix (line, "result ")) {
+    g_free (child->result);
+    child->result = g_strdup (line + 7);
+    GST_INFO ("%s: result %s", child->name, child->result);
+  }
+  g_free (line);
+  child_read_next (child);
+}
+
+static void
+child_read_next (Child * child)
+{
+  g_data_input_stream_read_line_async (child->out, G_PRIORITY_DEFAULT,
+      child->cancel, child_on_line, child);
+}
+
+/* Spawned with the caller's thread-default context for its pipe reads. */
+Child *
+child_spawn (const gchar * name, const gchar * const *argv, GError ** error)
+{
+  Child *child = g_new0 (Child, 1);
+
+  child->name = name;
+  child->proc = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE |
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE, error);
+  if (!child->proc) {
+    g_free (child);
+    return NULL;
+  }
+  child->in = g_subprocess_get_stdin_pipe (child->proc);
+  child->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe
+      (child->proc));
+  child->cancel = g_cancellable_new ();
+  child_read_next (child);
+  return child;
+}
+
+gboolean
+child_has_result (gpointer data)
+{
+  return ((Child *) data)->result != NULL;
+}
+
+gboolean
+child_exited (gpointer data)
+{
+  return ((Child *) data)->eof;
+}
+
+static void
+child_waited (GObject * src, GAsyncResult * res, gpointer data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (src), res, NULL);
+  *(gboolean *) data = TRUE;
+}
+
+static gboolean
+flag_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* Closing stdin asks the child to close its link and exit; it gets 3 s. */
+void
+child_free (Child * child)
+{
+  gboolean waited = FALSE;
+  GMainContext *ctx = g_main_context_ref_thread_default ();
+
+  g_output_stream_close (child->in, NULL, NULL);
+  g_subprocess_wait_async (child->proc, NULL, child_waited, &waited);
+  if (!harness_iterate_until (ctx, 3000, flag_set, &waited)) {
+    g_subprocess_force_exit (child->proc);
+    harness_iterate_until (ctx, 3000, flag_set, &waited);
+  }
+  g_cancellable_cancel (child->cancel);
+  while (g_main_context_iteration (ctx, FALSE));
+  g_main_context_unref (ctx);
+  g_object_unref (child->out);
+  g_object_unref (child->proc);
+  g_object_unref (child->cancel);
+  g_free (child->state);
+  g_free (child->reason);
+  g_free (child->result);
+  g_free (child->selected);
+  g_free (child);
 }

@@ -14,6 +14,7 @@
 G_BEGIN_DECLS
 
 typedef struct _Side Side;
+typedef struct _Child Child;
 typedef gchar *(*SignalFilter) (Side * from, const gchar * line);
 
 struct _Side
@@ -22,6 +23,7 @@ struct _Side
   GMainContext *context;
   GstP2pLink *link;
   Side *peer;
+  Child *child;                 /* or a link-peer process */
   SignalFilter filter;          /* may rewrite or drop (NULL) a line */
   gboolean drop_candidates;
 
@@ -44,6 +46,31 @@ gboolean side_is_connected     (gpointer side);
 gboolean side_is_terminal      (gpointer side);
 GBytes * make_blob             (guint seed, gsize size);
 void     harness_config        (GstP2pLinkConfig * config, gboolean initiator);
+
+/* A link-peer process (see linkpeer.c), speaking over its stdin/stdout. */
+struct _Child
+{
+  const gchar *name;
+  GSubprocess *proc;
+  GOutputStream *in;
+  GDataInputStream *out;
+  GCancellable *cancel;
+  Side *side;                   /* feed its "sig" lines to this link */
+  Child *peer;                  /* or to this other process */
+  gchar *state;
+  gchar *reason;
+  gchar *result;
+  gchar *selected;
+  guint64 progress;
+  gboolean eof;
+};
+
+Child *  child_spawn           (const gchar * name, const gchar * const *argv,
+                                GError ** error);
+void     child_send_line       (Child * child, const gchar * line);
+void     child_free            (Child * child);
+gboolean child_has_result      (gpointer child);
+gboolean child_exited          (gpointer child);
 
 G_END_DECLS
 
