@@ -11,6 +11,8 @@
 #endif
 
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <gst/gst.h>
 #include <json-glib/json-glib.h>
@@ -549,6 +551,17 @@ on_connected (GObject * source, GAsyncResult * res, gpointer data)
   g_object_unref (self);
 }
 
+/* Signals are small and latency-bound: switch Nagle off as soon as the TCP
+ * connection exists (libsoup leaves it on). */
+static void
+on_network_event (SoupMessage * msg, GSocketClientEvent event,
+    GIOStream * connection, gpointer data)
+{
+  if (event == G_SOCKET_CLIENT_CONNECTED && G_IS_SOCKET_CONNECTION (connection))
+    g_socket_set_option (g_socket_connection_get_socket (G_SOCKET_CONNECTION
+            (connection)), IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+}
+
 static void
 connect_now (GstP2pTrackerClient * self)
 {
@@ -560,6 +573,7 @@ connect_now (GstP2pTrackerClient * self)
     schedule_reconnect (self);
     return;
   }
+  g_signal_connect (msg, "network-event", G_CALLBACK (on_network_event), NULL);
   set_state (self, GST_P2P_TRACKER_CLIENT_CONNECTING);
   g_clear_object (&self->cancel);
   self->cancel = g_cancellable_new ();

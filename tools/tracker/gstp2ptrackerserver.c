@@ -11,6 +11,8 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <libsoup/soup.h>
 
@@ -762,6 +764,9 @@ on_websocket (SoupServer * soup, SoupServerMessage * msg, const gchar * path,
   c->conn = g_object_ref (conn);
   c->ip = g_strdup (ip ? ip : "?");
   c->fd = sock ? g_socket_get_fd (sock) : -1;
+  /* Signals are small and latency-bound: no Nagle delay on relays. */
+  if (sock)
+    g_socket_set_option (sock, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   c->last_seen_us = now;
   gst_p2p_token_bucket_init (&c->msg_bucket, cfg->rate_messages,
       cfg->rate_messages_burst, now);
@@ -964,12 +969,26 @@ gst_p2p_tracker_server_listen (GstP2pTrackerServer * server,
     GSocketAddress * address, GTlsCertificate * certificate, GError ** error)
 {
   SoupServerListenOptions opts = 0;
+  GSocket *sock;
+  gboolean ok;
 
   if (certificate) {
     soup_server_set_tls_certificate (server->soup, certificate);
     opts |= SOUP_SERVER_LISTEN_HTTPS;
   }
-  return soup_server_listen (server->soup, address, opts, error);
+  /* Our own socket, because soup_server_listen() keeps GLib's backlog of
+   * 10: a crowd reconnecting after a restart would overflow it and wait
+   * for SYN retransmissions. The kernel caps it at net.core.somaxconn. */
+  sock = g_socket_new (g_socket_address_get_family (address),
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (!sock)
+    return FALSE;
+  g_socket_set_listen_backlog (sock, 4096);
+  ok = g_socket_bind (sock, address, TRUE, error)
+      && g_socket_listen (sock, error)
+      && soup_server_listen_socket (server->soup, sock, opts, error);
+  g_object_unref (sock);
+  return ok;
 }
 
 guint
