@@ -51,10 +51,11 @@ log_printer (SoupLogger * logger, SoupLoggerLogLevel level, char direction,
   GST_TRACE ("%c %s", direction, data);
 }
 
-static gboolean
-create_soup_session (gpointer data)
+/* Loop thread, on first use: nobody ever waits for the loop while holding
+ * the pool lock (the loop itself takes it when a fetch drops a session). */
+static void
+create_soup_session (GstP2pHttpSession * session)
 {
-  GstP2pHttpSession *session = data;
   GProxyResolver *resolver = NULL;
 
   if (session->proxy && *session->proxy)
@@ -85,7 +86,6 @@ create_soup_session (gpointer data)
   }
 
   GST_DEBUG ("created session %s", session->key);
-  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -93,14 +93,35 @@ destroy_soup_session (gpointer data)
 {
   GstP2pHttpSession *session = data;
 
-  soup_session_abort (session->soup);
-  g_object_unref (session->soup);
+  if (session->soup) {
+    soup_session_abort (session->soup);
+    g_object_unref (session->soup);
+  }
   g_clear_object (&session->tls_database);
   g_clear_object (&session->tls_interaction);
   g_free (session->proxy);
   g_free (session->key);
   g_free (session);
   return G_SOURCE_REMOVE;
+}
+
+/* Credentials enter the key only as a digest: keys appear in debug logs. */
+static gchar *
+session_key (const GstP2pHttpSessionConfig * config)
+{
+  gchar *secrets, *digest, *key;
+
+  secrets = g_strdup_printf ("%s\n%s\n%s\n%s", config->user_id ?
+      config->user_id : "", config->user_pw ? config->user_pw : "",
+      config->proxy_id ? config->proxy_id : "",
+      config->proxy_pw ? config->proxy_pw : "");
+  digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, secrets, -1);
+  key = g_strdup_printf ("proxy=%s;db=%p;interaction=%p;lax-tls=%d;auth=%.16s",
+      config->proxy ? config->proxy : "(default)", config->tls_database,
+      config->tls_interaction, config->lax_tls, digest);
+  g_free (digest);
+  g_free (secrets);
+  return key;
 }
 
 /**
@@ -127,9 +148,7 @@ gst_p2p_http_session_get (const GstP2pHttpSessionConfig * config)
     g_once_init_leave (&pool, g_hash_table_new (g_str_hash, g_str_equal));
   }
 
-  key = g_strdup_printf ("proxy=%s;db=%p;interaction=%p",
-      config->proxy ? config->proxy : "(default)", config->tls_database,
-      config->tls_interaction);
+  key = session_key (config);
 
   g_mutex_lock (&pool_lock);
   session = g_hash_table_lookup (pool, key);
@@ -147,10 +166,10 @@ gst_p2p_http_session_get (const GstP2pHttpSessionConfig * config)
     session->tls_interaction = config->tls_interaction ?
         g_object_ref (config->tls_interaction) : NULL;
     session->pinned = !config->proxy && !config->tls_database
-        && !config->tls_interaction;
+        && !config->tls_interaction && !config->lax_tls && !config->user_id
+        && !config->proxy_id;
     if (session->pinned)
       session->refcount++;
-    gst_p2p_loop_invoke_sync (session->loop, create_soup_session, session);
     g_hash_table_insert (pool, session->key, session);
   }
   g_mutex_unlock (&pool_lock);
@@ -190,5 +209,7 @@ SoupSession *
 gst_p2p_http_session_get_soup (GstP2pHttpSession * session)
 {
   g_return_val_if_fail (gst_p2p_loop_is_current (session->loop), NULL);
+  if (!session->soup)
+    create_soup_session (session);
   return session->soup;
 }

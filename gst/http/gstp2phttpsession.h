@@ -27,6 +27,13 @@ typedef struct
   const gchar *proxy;           /* NULL: the environment (http_proxy), "" : none */
   GTlsDatabase *tls_database;   /* NULL: the system default */
   GTlsInteraction *tls_interaction;
+  /* libsoup caches credentials and accepted certificates per session (and
+   * per pooled connection): requests that differ in them must not share. */
+  gboolean lax_tls;             /* ssl-strict off: accept any certificate */
+  const gchar *user_id;
+  const gchar *user_pw;
+  const gchar *proxy_id;
+  const gchar *proxy_pw;
 } GstP2pHttpSessionConfig;
 
 GstP2pHttpSession * gst_p2p_http_session_get   (const GstP2pHttpSessionConfig * config);

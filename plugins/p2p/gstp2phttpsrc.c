@@ -58,16 +58,16 @@ GST_DEBUG_CATEGORY_STATIC (p2phttpsrc_debug);
 #define DEFAULT_KEEP_ALIVE TRUE
 #define DEFAULT_SSL_STRICT TRUE
 #define DEFAULT_SSL_USE_SYSTEM_CA_FILE TRUE
+/* souphttpsrc starts with FALSE although its pspec says TRUE; so do we. */
+#define INITIAL_SSL_USE_SYSTEM_CA_FILE FALSE
 #define DEFAULT_RETRIES 3
 #define DEFAULT_METHOD NULL
 
 /* souphttpsrc's prefix stays first: CDNs that sniff for GStreamer players
  * keep working; ours follows so logs can tell the two apart. A trailing
  * space appends libsoup's version, as in souphttpsrc. */
-#define DEFAULT_USER_AGENT "GStreamer souphttpsrc " GST_P2P_GST_VERSION \
-  " p2phttpsrc/" PACKAGE_VERSION " "
-#define GST_P2P_GST_VERSION G_STRINGIFY (GST_VERSION_MAJOR) "." \
-  G_STRINGIFY (GST_VERSION_MINOR) "." G_STRINGIFY (GST_VERSION_MICRO)
+#define DEFAULT_USER_AGENT "GStreamer souphttpsrc 1.22.0 p2phttpsrc/" \
+  PACKAGE_VERSION " "
 
 enum
 {
@@ -208,7 +208,7 @@ gst_p2p_http_src_set_location (GstP2pHttpSrc * src, const gchar * uri,
 
   GST_OBJECT_LOCK (src);
   g_free (src->location);
-  src->location = g_strdup (uri ? uri : "");
+  src->location = g_strdup (uri);
   g_clear_pointer (&src->redirection_uri, g_free);
   src->redirection_permanent = FALSE;
   GST_OBJECT_UNLOCK (src);
@@ -713,6 +713,7 @@ gst_p2p_http_src_start (GstBaseSrc * basesrc)
   GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (basesrc);
   GstP2pHttpSessionConfig config = { 0, };
   const gchar *env_proxy = g_getenv ("http_proxy");
+  GstP2pHttpSession *session;
 
   GST_OBJECT_LOCK (src);
   if (!src->location || !*src->location) {
@@ -728,11 +729,23 @@ gst_p2p_http_src_start (GstBaseSrc * basesrc)
   config.tls_database = gst_p2p_http_src_tls_database (src);
   config.tls_interaction = src->tls_interaction ?
       g_object_ref (src->tls_interaction) : NULL;
+  config.lax_tls = !src->ssl_strict;
+  config.user_id = nonempty (src->user_id);
+  config.user_pw = nonempty (src->user_pw);
+  config.proxy_id = nonempty (src->proxy_id);
+  config.proxy_pw = nonempty (src->proxy_pw);
+  session = gst_p2p_http_session_get (&config);
   GST_OBJECT_UNLOCK (src);
-
-  src->session = gst_p2p_http_session_get (&config);
   g_clear_object (&config.tls_database);
   g_clear_object (&config.tls_interaction);
+
+  /* Kept until the next start() or finalize, not dropped in stop(): an
+   * adaptive demuxer cycles its source through READY for every fragment,
+   * and a private session (credentials, proxy) would lose its connections
+   * each time. Getting the new one first keeps a shared one alive. */
+  if (src->session)
+    gst_p2p_http_session_unref (src->session);
+  src->session = session;
 
   src->position_kind = gst_p2p_request_kind_from_parent (GST_ELEMENT (src));
   src->read_position = 0;
@@ -753,7 +766,6 @@ gst_p2p_http_src_stop (GstBaseSrc * basesrc)
   GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (basesrc);
 
   gst_p2p_http_src_drop_fetch (src);
-  g_clear_pointer (&src->session, gst_p2p_http_session_unref);
   return TRUE;
 }
 
@@ -1227,6 +1239,7 @@ gst_p2p_http_src_finalize (GObject * object)
   g_clear_object (&src->tls_database);
   g_clear_object (&src->tls_interaction);
   g_free (src->method);
+  g_clear_pointer (&src->session, gst_p2p_http_session_unref);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -1236,22 +1249,18 @@ gst_p2p_http_src_init (GstP2pHttpSrc * src)
 {
   const gchar *env_proxy = g_getenv ("http_proxy");
 
-  src->location = g_strdup (DEFAULT_LOCATION);
+  /* Like souphttpsrc: unset strings start as NULL, not as the default. */
   src->user_agent = g_strdup (DEFAULT_USER_AGENT);
   src->automatic_redirect = DEFAULT_AUTOMATIC_REDIRECT;
   /* Like souphttpsrc, the property shows the environment's proxy. */
   src->proxy = g_strdup (env_proxy ? env_proxy : DEFAULT_PROXY);
-  src->user_id = g_strdup (DEFAULT_USER_ID);
-  src->user_pw = g_strdup (DEFAULT_USER_PW);
-  src->proxy_id = g_strdup (DEFAULT_PROXY_ID);
-  src->proxy_pw = g_strdup (DEFAULT_PROXY_PW);
   src->iradio_mode = DEFAULT_IRADIO_MODE;
   src->timeout = DEFAULT_TIMEOUT;
   src->log_level = DEFAULT_SOUP_LOG_LEVEL;
   src->compress = DEFAULT_COMPRESS;
   src->keep_alive = DEFAULT_KEEP_ALIVE;
   src->ssl_strict = DEFAULT_SSL_STRICT;
-  src->ssl_use_system_ca_file = DEFAULT_SSL_USE_SYSTEM_CA_FILE;
+  src->ssl_use_system_ca_file = INITIAL_SSL_USE_SYSTEM_CA_FILE;
   src->retries = DEFAULT_RETRIES;
   src->method = g_strdup (DEFAULT_METHOD);
   src->kind = GST_P2P_REQUEST_UNKNOWN;
