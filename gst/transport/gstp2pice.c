@@ -516,8 +516,9 @@ gst_p2p_ice_free (GstP2pIce * ice)
           NULL, NULL);
       nice_agent_remove_stream (ice->agent, ice->stream_id);
     }
-    /* nice_agent_close_async() would let TURN allocations be released;
-     * dropping the agent is enough for the lifetimes we need. */
+    /* Releases TURN allocations (lifetime 0 refreshes); the task holds its
+     * own reference to the agent until done. */
+    nice_agent_close_async (ice->agent, NULL, NULL);
     g_object_unref (ice->agent);
   }
   gst_p2p_ice_config_clear (&ice->config);
