@@ -20,6 +20,10 @@
 
 #define MAX_ATTRS 32
 
+/* Longer segments or target durations are nonsense, and capping them keeps
+ * every sum of durations far from overflowing. */
+#define MAX_DURATION (24 * 3600 * GST_SECOND)
+
 typedef struct
 {
   const gchar *name;
@@ -677,7 +681,8 @@ handle_tag (Ctx * ctx, gchar * line, GError ** error)
           "EXTINF without URI");
     while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
       len--;
-    if (!gst_p2p_stream_parse_seconds (v, len, &ctx->extinf))
+    if (!gst_p2p_stream_parse_seconds (v, len, &ctx->extinf)
+        || ctx->extinf > MAX_DURATION)
       return fail (ctx, error, GST_P2P_STREAM_ERROR_BAD_VALUE,
           "bad EXTINF duration");
     ctx->have_extinf = TRUE;
@@ -690,7 +695,7 @@ handle_tag (Ctx * ctx, gchar * line, GError ** error)
   } else if (is_tag (line, "#EXT-X-TARGETDURATION", &v)) {
     ctx->tags_media = TRUE;
     if (!gst_p2p_stream_parse_uint64 (v, strlen (v), &u)
-        || u > G_MAXUINT32)
+        || u > MAX_DURATION / GST_SECOND)
       return fail (ctx, error, GST_P2P_STREAM_ERROR_BAD_VALUE,
           "bad EXT-X-TARGETDURATION");
     pl->target_duration = u * GST_SECOND;

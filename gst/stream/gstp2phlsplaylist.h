@@ -8,7 +8,8 @@
  *
  * The input is hostile: its size, line length, segment count and the bytes
  * of parsed strings are limited (GstP2pStreamLimits), every number is
- * overflow-checked, and any doubt ends in a GST_P2P_STREAM_ERROR. A wrong
+ * overflow-checked (durations above 24 hours are refused), and any doubt
+ * ends in a GST_P2P_STREAM_ERROR. A wrong
  * segment id would make peers exchange the wrong media, so ambiguous input
  * (EXT-X-MEDIA-SEQUENCE after a segment, an implicit byte range offset
  * without a previous range of the same resource) is an error, not a guess.
