@@ -893,6 +893,7 @@ add_origin_figures (GHashTable * res, const gchar * log_path, guint from)
   GPtrArray *entries = gst_p2p_test_access_log_read (log_path, NULL);
   GHashTable *conns = g_hash_table_new (g_int64_hash, g_int64_equal);
   guint64 bytes = 0;
+  guint by_p2p = 0;
   gdouble *v;
   guint i;
 
@@ -903,7 +904,13 @@ add_origin_figures (GHashTable * res, const gchar * log_path, guint from)
 
     bytes += en->body_bytes_sent;
     g_hash_table_add (conns, &en->connection);
+    /* p2phttpsrc appends "p2phttpsrc/<version>" to souphttpsrc's agent. */
+    if (en->user_agent && strstr (en->user_agent, ELEM_P2P "/"))
+      by_p2p++;
   }
+  v = g_new (gdouble, 1);
+  *v = by_p2p;
+  g_hash_table_insert (res, g_strdup ("origin_by_p2p"), v);
   v = g_new (gdouble, 1);
   *v = entries->len > from ? entries->len - from : 0;
   g_hash_table_insert (res, g_strdup ("origin_requests"), v);
@@ -915,6 +922,34 @@ add_origin_figures (GHashTable * res, const gchar * log_path, guint from)
   g_hash_table_insert (res, g_strdup ("origin_mib"), v);
   g_hash_table_unref (conns);
   g_ptr_array_unref (entries);
+}
+
+static gdouble result_get (GHashTable * h, const gchar * key);
+
+/* Every request the origin saw in a run must come from the element under
+ * test, including the playlist and key fetches of GstUriDownloader that no
+ * bin watch can see: their User-Agent tells. */
+static gboolean
+origin_agents_match (GHashTable * res, const gchar * element, gchar ** why)
+{
+  gdouble n = result_get (res, "origin_requests");
+  gdouble p2p = result_get (res, "origin_by_p2p");
+  gdouble want;
+
+  if (isnan (n) || isnan (p2p))
+    return TRUE;                /* no access log: nothing to check */
+  if (g_str_equal (element, ELEM_P2P))
+    want = n;
+  else if (g_str_equal (element, ELEM_SOUP))
+    want = 0;
+  else
+    return TRUE;
+  if (n == 0 || p2p != want) {
+    *why = g_strdup_printf ("origin saw %.0f requests, %.0f with p2phttpsrc's "
+        "User-Agent, in a %s run", n, p2p, element);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 static guint
@@ -1556,6 +1591,10 @@ parent_main (gint argc, gchar ** argv_copy)
         res = run_child (cs, elements[e], &why);
         if (res) {
           add_origin_figures (res, log_path, log_from);
+          if (!origin_agents_match (res, elements[e], &why))
+            g_clear_pointer (&res, g_hash_table_unref);
+        }
+        if (res) {
           g_ptr_array_add (cs->runs[e], res);
           g_printerr ("ok\n");
         } else {
