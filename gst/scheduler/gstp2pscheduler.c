@@ -143,6 +143,7 @@ gst_p2p_scheduler_params_init (GstP2pSchedulerParams * p)
   p->seeding = TRUE;
   p->startup_segments = 1;
   p->headroom_segments = 1.0;
+  p->prefetch_slack_segments = 0.5;
   p->cdn_margin = 500 * MS;
   p->peer_margin = 500 * MS;
   p->max_peer_fetches = 3;
@@ -156,7 +157,7 @@ gst_p2p_scheduler_params_init (GstP2pSchedulerParams * p)
   p->busy_backoff = 250 * MS;
   p->seed_rank_step = 300 * MS;
   p->seed_jitter = 100 * MS;
-  p->seed_max_rank = 3;
+  p->seed_max_rank = 8;
   p->fetching_wait_max = 2000 * MS;
   p->prior_cdn_throughput = 1250000;    /* 10 Mbit/s */
   p->prior_cdn_rtt = 100 * MS;
@@ -295,7 +296,8 @@ segment_deadline (GstP2pScheduler * s, Segment * seg)
   /* ids missing from our table (a gap) count at the average duration */
   if (seg->id - s->position > s->segments->len)
     t += (gint64) (seg->id - s->position - 1) * s->avg_duration;
-  return t;
+  /* the predicted request, or the predicted start of play */
+  return t + (gint64) (s->params.prefetch_slack_segments * seg->duration);
 }
 
 static gint64

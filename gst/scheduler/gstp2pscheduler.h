@@ -62,6 +62,8 @@ typedef struct
   gboolean seeding;             /* take part in live seeding */
   guint startup_segments;       /* first player requests served by the CDN */
   gdouble headroom_segments;    /* player's buffer at its request, segments */
+  gdouble prefetch_slack_segments;      /* prefetch deadline after the
+                                         * predicted request, segments */
   gint64 cdn_margin;            /* safety margin of the CDN fallback */
   gint64 peer_margin;           /* a peer fetch must end this long before */
   guint max_peer_fetches;       /* concurrent downloads from peers */
