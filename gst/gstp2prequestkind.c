@@ -125,16 +125,14 @@ uri_path_has_suffix (const gchar * uri, const gchar * suffix)
 }
 
 static gboolean
-body_is_playlist (GBytes * head)
+body_is_playlist (const guint8 * head, gsize size)
 {
-  gsize size;
-  const gchar *data;
+  const gchar *data = (const gchar *) head;
   gchar *text;
   gboolean ret;
 
   if (!head)
     return FALSE;
-  data = g_bytes_get_data (head, &size);
   size = MIN (size, SNIFF_SIZE);
   if (size >= 7 && memcmp (data, "#EXTM3U", 7) == 0)
     return TRUE;
@@ -147,16 +145,18 @@ body_is_playlist (GBytes * head)
 
 GstP2pRequestKind
 gst_p2p_request_kind_from_response (const gchar * method, const gchar * uri,
-    const gchar * content_type, gint64 content_length, GBytes * head)
+    const gchar * content_type, gint64 content_length, const guint8 * head,
+    gsize head_size)
 {
   if (method && g_ascii_strcasecmp (method, "HEAD") == 0)
     return GST_P2P_REQUEST_CLOCK_SYNC;
-  if (content_type_is_playlist (content_type) || body_is_playlist (head)
+  if (content_type_is_playlist (content_type)
+      || body_is_playlist (head, head_size)
       || uri_path_has_suffix (uri, ".m3u8")
       || uri_path_has_suffix (uri, ".mpd"))
     return GST_P2P_REQUEST_PLAYLIST;
   if (content_length == AES_128_KEY_SIZE || (content_length < 0 && head
-          && g_bytes_get_size (head) == AES_128_KEY_SIZE)
+          && head_size == AES_128_KEY_SIZE)
       || uri_path_has_suffix (uri, ".key"))
     return GST_P2P_REQUEST_KEY;
   return GST_P2P_REQUEST_OTHER;

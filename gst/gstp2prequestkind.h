@@ -48,12 +48,13 @@ const gchar *     gst_p2p_request_kind_to_string (GstP2pRequestKind kind);
 GstP2pRequestKind gst_p2p_request_kind_from_parent (GstElement * source);
 
 /* For a parentless (downloader) source, once the response is known.
- * @head: the first bytes of the body, may be NULL. */
+ * @head: the first bytes of the body, may be NULL; @head_size of them. */
 GstP2pRequestKind gst_p2p_request_kind_from_response (const gchar * method,
                                                       const gchar * uri,
                                                       const gchar * content_type,
                                                       gint64 content_length,
-                                                      GBytes * head);
+                                                      const guint8 * head,
+                                                      gsize head_size);
 
 G_END_DECLS
 

@@ -9,6 +9,12 @@
  * The loop reads the body ahead into a queue of chunks bounded by
  * max_queued bytes and stops reading while the queue is full, so a slow
  * consumer costs at most that much memory and TCP pushes back on the server.
+ *
+ * Chunks are GstBuffers from a process-wide pool, read into directly and
+ * pushed downstream as they are: memory is recycled instead of being
+ * allocated on one thread and freed (and returned to the kernel) on another
+ * for every read. Reads that fill little of a pool buffer are copied out so
+ * a trickle of small reads cannot pin many large buffers.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -19,7 +25,10 @@
 GST_DEBUG_CATEGORY_STATIC (p2p_http_fetch_debug);
 #define GST_CAT_DEFAULT p2p_http_fetch_debug
 
-#define READ_CHUNK_SIZE (64 * 1024)
+#define READ_CHUNK_SIZE (256 * 1024)
+#define CHUNK_POOL_MAX_BUFFERS 32
+/* A read smaller than this share of a pool buffer is copied out of it. */
+#define COPY_BELOW (READ_CHUNK_SIZE / 4)
 #define DEFAULT_MAX_QUEUED (1024 * 1024)
 
 struct _GstP2pHttpFetch
@@ -53,6 +62,8 @@ struct _GstP2pHttpFetch
   /* Loop thread only */
   SoupMessage *msg;
   GInputStream *stream;
+  GstBuffer *read_buffer;       /* being read into */
+  GstMapInfo read_map;
   gboolean redirects_permanent;
   gboolean redirected;
 
@@ -71,6 +82,8 @@ struct _GstP2pHttpFetch
   gboolean have_response;
   gboolean finished;            /* body complete (EOS) or failed (error) */
   gboolean cancelled;
+  gboolean released;            /* the consumer is gone */
+  guint waiters;
   GError *error;
   GQueue chunks;
   gsize queued;
@@ -80,16 +93,35 @@ struct _GstP2pHttpFetch
 
 static void read_next_chunk (GstP2pHttpFetch * fetch);
 
+static GstBufferPool *chunk_pool;
+
 static void
-ensure_debug_category (void)
+init_once (void)
 {
   static gsize done = 0;
 
   if (g_once_init_enter (&done)) {
+    GstStructure *config;
+
     GST_DEBUG_CATEGORY_INIT (p2p_http_fetch_debug, "p2p-http-fetch", 0,
         "gst-p2p CDN fetches");
+    chunk_pool = gst_buffer_pool_new ();
+    config = gst_buffer_pool_get_config (chunk_pool);
+    gst_buffer_pool_config_set_params (config, NULL, READ_CHUNK_SIZE, 0,
+        CHUNK_POOL_MAX_BUFFERS);
+    gst_buffer_pool_set_config (chunk_pool, config);
+    gst_buffer_pool_set_active (chunk_pool, TRUE);
     g_once_init_leave (&done, 1);
   }
+}
+
+/* With the lock held: wakes consumers, if any wait (a futex call saved per
+ * chunk otherwise). */
+static void
+wake_locked (GstP2pHttpFetch * fetch)
+{
+  if (fetch->waiters)
+    g_cond_broadcast (&fetch->cond);
 }
 
 /**
@@ -106,7 +138,7 @@ gst_p2p_http_fetch_new (GstP2pHttpSession * session,
   static guint64 next_id = 1;
   GstP2pHttpFetch *fetch;
 
-  ensure_debug_category ();
+  init_once ();
 
   fetch = g_new0 (GstP2pHttpFetch, 1);
   fetch->refcount = 1;
@@ -163,7 +195,7 @@ fetch_free (gpointer data)
   g_clear_pointer (&fetch->request_headers, soup_message_headers_unref);
   g_clear_pointer (&fetch->response_headers, soup_message_headers_unref);
   g_clear_pointer (&fetch->extra_headers, gst_structure_free);
-  g_queue_clear_full (&fetch->chunks, (GDestroyNotify) g_bytes_unref);
+  g_queue_clear_full (&fetch->chunks, (GDestroyNotify) gst_buffer_unref);
   g_clear_error (&fetch->error);
   g_free (fetch->uri);
   g_free (fetch->method);
@@ -205,7 +237,7 @@ finish (GstP2pHttpFetch * fetch, GError * error)
     fetch->error = error;
     error = NULL;
     fetch->times.finished = g_get_monotonic_time ();
-    g_cond_broadcast (&fetch->cond);
+    wake_locked (fetch);
   }
   g_mutex_unlock (&fetch->lock);
   g_clear_error (&error);
@@ -306,32 +338,41 @@ read_chunk_cb (GObject * object, GAsyncResult * result, gpointer user_data)
 {
   GstP2pHttpFetch *fetch = user_data;
   GError *error = NULL;
-  GBytes *bytes;
-  gsize size;
+  GstBuffer *buf = fetch->read_buffer;
+  gssize nread;
+  gboolean more;
 
-  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result,
-      &error);
-  if (!bytes) {
-    GST_DEBUG ("fetch %" G_GUINT64_FORMAT ": read failed after %"
-        G_GUINT64_FORMAT " bytes: %s", fetch->id, fetch->times.bytes,
-        error->message);
-    finish (fetch, error);
-    goto out;
+  nread = g_input_stream_read_finish (G_INPUT_STREAM (object), result, &error);
+  if (nread > 0 && nread < COPY_BELOW) {
+    GstBuffer *small = gst_buffer_new_memdup (fetch->read_map.data, nread);
+
+    gst_buffer_unmap (buf, &fetch->read_map);
+    gst_buffer_unref (buf);
+    buf = small;
+  } else {
+    gst_buffer_unmap (buf, &fetch->read_map);
+    if (nread > 0)
+      gst_buffer_resize (buf, 0, nread);
   }
+  fetch->read_buffer = NULL;
 
-  size = g_bytes_get_size (bytes);
-  if (size == 0) {
-    g_bytes_unref (bytes);
-    /* libsoup checks Content-Length too; this catches a decoder or a
-     * framing path that would let a short body through as a clean end. */
-    if (fetch->content_length >= 0
+  if (nread <= 0) {
+    gst_buffer_unref (buf);
+    if (nread < 0) {
+      GST_DEBUG ("fetch %" G_GUINT64_FORMAT ": read failed after %"
+          G_GUINT64_FORMAT " bytes: %s", fetch->id, fetch->times.bytes,
+          error->message);
+    } else if (fetch->content_length >= 0
         && fetch->times.bytes != (guint64) fetch->content_length) {
+      /* libsoup checks Content-Length too; this catches a decoder or a
+       * framing path that would let a short body through as a clean end. */
       error = g_error_new (G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
           "body ended after %" G_GUINT64_FORMAT " of %" G_GINT64_FORMAT
           " bytes", fetch->times.bytes, fetch->content_length);
+    } else {
+      GST_DEBUG ("fetch %" G_GUINT64_FORMAT ": body complete, %"
+          G_GUINT64_FORMAT " bytes", fetch->id, fetch->times.bytes);
     }
-    GST_DEBUG ("fetch %" G_GUINT64_FORMAT ": body complete, %"
-        G_GUINT64_FORMAT " bytes", fetch->id, fetch->times.bytes);
     finish (fetch, error);
     goto out;
   }
@@ -339,18 +380,26 @@ read_chunk_cb (GObject * object, GAsyncResult * result, gpointer user_data)
   g_mutex_lock (&fetch->lock);
   if (fetch->times.bytes == 0)
     fetch->times.first_byte = g_get_monotonic_time ();
-  fetch->times.bytes += size;
-  g_queue_push_tail (&fetch->chunks, bytes);
-  fetch->queued += size;
-  g_cond_broadcast (&fetch->cond);
-  if (fetch->queued >= fetch->max_queued) {
-    fetch->read_paused = TRUE;
-    g_mutex_unlock (&fetch->lock);
-    goto out;
+  fetch->times.bytes += nread;
+  if (fetch->released) {
+    /* Nobody will pop it: only reading on to the end is left. */
+    gst_buffer_unref (buf);
+  } else {
+    g_queue_push_tail (&fetch->chunks, buf);
+    fetch->queued += nread;
+    wake_locked (fetch);
   }
+  /* Once every announced byte is in, read on regardless of the bound: the
+   * last read only sees the end, and completing the message is what puts
+   * the connection back in the pool for the next fragment. */
+  more = fetch->queued < fetch->max_queued || (fetch->content_length >= 0
+      && fetch->times.bytes >= (guint64) fetch->content_length);
+  if (!more)
+    fetch->read_paused = TRUE;
   g_mutex_unlock (&fetch->lock);
 
-  read_next_chunk (fetch);
+  if (more)
+    read_next_chunk (fetch);
 
 out:
   gst_p2p_http_fetch_unref (fetch);
@@ -360,9 +409,19 @@ out:
 static void
 read_next_chunk (GstP2pHttpFetch * fetch)
 {
-  g_input_stream_read_bytes_async (fetch->stream, READ_CHUNK_SIZE,
-      G_PRIORITY_DEFAULT, fetch->cancellable, read_chunk_cb,
-      gst_p2p_http_fetch_ref (fetch));
+  GstBufferPoolAcquireParams params = { 0, };
+  GstBuffer *buf = NULL;
+
+  params.flags = GST_BUFFER_POOL_ACQUIRE_FLAG_DONTWAIT;
+  if (gst_buffer_pool_acquire_buffer (chunk_pool, &buf, &params)
+      != GST_FLOW_OK)
+    buf = gst_buffer_new_allocate (NULL, READ_CHUNK_SIZE, NULL);
+
+  fetch->read_buffer = buf;
+  gst_buffer_map (buf, &fetch->read_map, GST_MAP_WRITE);
+  g_input_stream_read_async (fetch->stream, fetch->read_map.data,
+      fetch->read_map.size, G_PRIORITY_DEFAULT, fetch->cancellable,
+      read_chunk_cb, gst_p2p_http_fetch_ref (fetch));
 }
 
 static gboolean
@@ -416,7 +475,7 @@ send_cb (GObject * object, GAsyncResult * result, gpointer user_data)
     fetch->content_length = response_body_length (fetch,
         fetch->response_headers);
     fetch->have_response = TRUE;
-    g_cond_broadcast (&fetch->cond);
+    wake_locked (fetch);
   }
   g_mutex_unlock (&fetch->lock);
 
@@ -548,9 +607,34 @@ gst_p2p_http_fetch_cancel (GstP2pHttpFetch * fetch)
 {
   g_mutex_lock (&fetch->lock);
   fetch->cancelled = TRUE;
-  g_cond_broadcast (&fetch->cond);
+  wake_locked (fetch);
   g_mutex_unlock (&fetch->lock);
   g_cancellable_cancel (fetch->cancellable);
+}
+
+/**
+ * gst_p2p_http_fetch_release:
+ *
+ * The consumer is done with the fetch. A body that is complete but for its
+ * end is read to the end so the connection is kept for the next request;
+ * anything else is cancelled. Drops the caller's reference.
+ */
+void
+gst_p2p_http_fetch_release (GstP2pHttpFetch * fetch)
+{
+  gboolean complete;
+
+  g_mutex_lock (&fetch->lock);
+  fetch->released = TRUE;
+  g_queue_clear_full (&fetch->chunks, (GDestroyNotify) gst_buffer_unref);
+  fetch->queued = 0;
+  complete = fetch->finished || (fetch->content_length >= 0
+      && fetch->times.bytes >= (guint64) fetch->content_length);
+  g_mutex_unlock (&fetch->lock);
+
+  if (!complete)
+    gst_p2p_http_fetch_cancel (fetch);
+  gst_p2p_http_fetch_unref (fetch);
 }
 
 /* With the lock held: waits for @ready or the end, until @deadline. */
@@ -568,14 +652,20 @@ wait_locked (GstP2pHttpFetch * fetch, gboolean (*ready) (GstP2pHttpFetch *),
       }
       return GST_P2P_FETCH_EOS;
     }
+    fetch->waiters++;
     if (!deadline) {
       g_cond_wait (&fetch->cond, &fetch->lock);
-    } else if (!g_cond_wait_until (&fetch->cond, &fetch->lock, deadline)
-        && !fetch->cancelled && !ready (fetch) && !fetch->finished) {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-          "no data from %s for %" G_GINT64_FORMAT " ms", fetch->uri,
-          timeout_us / 1000);
-      return GST_P2P_FETCH_TIMEOUT;
+      fetch->waiters--;
+    } else if (!g_cond_wait_until (&fetch->cond, &fetch->lock, deadline)) {
+      fetch->waiters--;
+      if (!fetch->cancelled && !ready (fetch) && !fetch->finished) {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+            "no data from %s for %" G_GINT64_FORMAT " ms", fetch->uri,
+            timeout_us / 1000);
+        return GST_P2P_FETCH_TIMEOUT;
+      }
+    } else {
+      fetch->waiters--;
     }
   }
   if (fetch->cancelled) {
@@ -618,14 +708,15 @@ gst_p2p_http_fetch_wait_response (GstP2pHttpFetch * fetch, gint64 timeout_us,
 
 /**
  * gst_p2p_http_fetch_pop:
- * @chunk: (out) (transfer full): the next piece of the body
+ * @chunk: (out) (transfer full): the next piece of the body, ready to be
+ *   pushed downstream
  *
  * Returns: GST_P2P_FETCH_OK with a chunk, GST_P2P_FETCH_EOS when the body
  * is complete and consumed, or the reason it cannot continue.
  */
 GstP2pFetchResult
 gst_p2p_http_fetch_pop (GstP2pHttpFetch * fetch, gint64 timeout_us,
-    GBytes ** chunk, GError ** error)
+    GstBuffer ** chunk, GError ** error)
 {
   GstP2pFetchResult res;
   gboolean resume = FALSE;
@@ -635,7 +726,7 @@ gst_p2p_http_fetch_pop (GstP2pHttpFetch * fetch, gint64 timeout_us,
   res = wait_locked (fetch, chunk_ready, timeout_us, error);
   if (res == GST_P2P_FETCH_OK) {
     *chunk = g_queue_pop_head (&fetch->chunks);
-    fetch->queued -= g_bytes_get_size (*chunk);
+    fetch->queued -= gst_buffer_get_size (*chunk);
     /* Resume at half the bound so the loop reads in bursts, not per chunk. */
     if (fetch->read_paused && fetch->queued <= fetch->max_queued / 2) {
       fetch->read_paused = FALSE;

@@ -71,6 +71,7 @@ void                gst_p2p_http_fetch_unref  (GstP2pHttpFetch * fetch);
 
 void                gst_p2p_http_fetch_start  (GstP2pHttpFetch * fetch);
 void                gst_p2p_http_fetch_cancel (GstP2pHttpFetch * fetch);
+void                gst_p2p_http_fetch_release (GstP2pHttpFetch * fetch);
 
 /* Waits until the response headers arrived. timeout_us <= 0: no timeout. */
 GstP2pFetchResult   gst_p2p_http_fetch_wait_response (GstP2pHttpFetch * fetch,
@@ -81,7 +82,7 @@ GstP2pFetchResult   gst_p2p_http_fetch_wait_response (GstP2pHttpFetch * fetch,
  * byte arrived for timeout_us while the queue was empty. */
 GstP2pFetchResult   gst_p2p_http_fetch_pop    (GstP2pHttpFetch * fetch,
                                                gint64 timeout_us,
-                                               GBytes ** chunk,
+                                               GstBuffer ** chunk,
                                                GError ** error);
 
 /* Valid once wait_response() returned GST_P2P_FETCH_OK; never modified after. */

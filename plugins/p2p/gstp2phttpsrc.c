@@ -144,7 +144,6 @@ struct _GstP2pHttpSrc
   gboolean seekable;
   gint retry_count;
   GstEvent *http_headers_event;
-  GBytes *pending_chunk;        /* read before the headers event went out */
   guint64 fetches;
 };
 
@@ -246,11 +245,8 @@ gst_p2p_http_src_drop_fetch (GstP2pHttpSrc * src)
   src->fetch = NULL;
   GST_OBJECT_UNLOCK (src);
 
-  if (fetch) {
-    gst_p2p_http_fetch_cancel (fetch);
-    gst_p2p_http_fetch_unref (fetch);
-  }
-  g_clear_pointer (&src->pending_chunk, g_bytes_unref);
+  if (fetch)
+    gst_p2p_http_fetch_release (fetch);
   gst_clear_event (&src->http_headers_event);
 }
 
@@ -669,18 +665,23 @@ gst_p2p_http_src_handle_response (GstP2pHttpSrc * src, GstP2pHttpFetch * fetch)
  * and the first chunk, before anything goes downstream. */
 static void
 gst_p2p_http_src_classify (GstP2pHttpSrc * src, GstP2pHttpFetch * fetch,
-    GBytes * head)
+    GstBuffer * head)
 {
   GstP2pRequestKind kind = src->position_kind;
 
   if (kind == GST_P2P_REQUEST_UNKNOWN) {
     SoupMessageHeaders *headers =
         gst_p2p_http_fetch_get_response_headers (fetch);
+    GstMapInfo map = GST_MAP_INFO_INIT;
 
+    if (head)
+      gst_buffer_map (head, &map, GST_MAP_READ);
     kind = gst_p2p_request_kind_from_response (src->method,
         gst_p2p_http_fetch_get_final_uri (fetch),
         headers ? soup_message_headers_get_content_type (headers, NULL) : NULL,
-        gst_p2p_http_fetch_get_content_length (fetch), head);
+        gst_p2p_http_fetch_get_content_length (fetch), map.data, map.size);
+    if (head)
+      gst_buffer_unmap (head, &map);
   }
   gst_p2p_http_src_set_kind (src, kind);
 }
@@ -923,9 +924,8 @@ gst_p2p_http_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
 {
   GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (pushsrc);
   GError *error = NULL;
-  GBytes *chunk = NULL;
+  GstBuffer *buf = NULL;
   GstFlowReturn ret;
-  GstBuffer *buf;
   gsize size;
 
   for (;;) {
@@ -944,18 +944,12 @@ gst_p2p_http_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
         return ret;
     }
 
-    if (src->pending_chunk) {
-      chunk = src->pending_chunk;
-      src->pending_chunk = NULL;
-      break;
-    }
-
     res = gst_p2p_http_fetch_pop (src->fetch,
-        gst_p2p_http_src_timeout_us (src), &chunk, &error);
+        gst_p2p_http_src_timeout_us (src), &buf, &error);
     if (res == GST_P2P_FETCH_OK) {
       if (src->http_headers_event) {
         /* First chunk of a response: its kind is known now. */
-        gst_p2p_http_src_classify (src, src->fetch, chunk);
+        gst_p2p_http_src_classify (src, src->fetch, buf);
       }
       break;
     }
@@ -994,21 +988,15 @@ gst_p2p_http_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
 
   /* A server that sends more than the range we asked for (a 200 to a
    * request with a stop) must not push past the stop. */
-  size = g_bytes_get_size (chunk);
+  size = gst_buffer_get_size (buf);
   if (src->stop_position != (guint64) - 1
       && src->read_position + size > src->stop_position) {
-    GBytes *part = g_bytes_new_from_bytes (chunk, 0,
-        src->stop_position - src->read_position);
-
-    g_bytes_unref (chunk);
-    chunk = part;
-    size = g_bytes_get_size (chunk);
+    size = src->stop_position - src->read_position;
+    gst_buffer_resize (buf, 0, size);
   }
 
   gst_p2p_http_src_push_headers_event (src);
 
-  buf = gst_buffer_new_wrapped_bytes (chunk);
-  g_bytes_unref (chunk);
   GST_BUFFER_OFFSET (buf) = src->read_position;
   GST_BUFFER_OFFSET_END (buf) = src->read_position + size;
   src->read_position += size;
