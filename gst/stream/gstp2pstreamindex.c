@@ -869,22 +869,35 @@ add_dash (GstP2pStreamIndex * index, const gchar * uri, GstP2pDashMpd * mpd,
 }
 
 /* Lists live templates again when at least a segment has been published
- * since they were last listed. */
+ * since they were last listed. Updating may evict other renditions, so the
+ * due ones are collected by key first. */
 static void
 refresh_templates (GstP2pStreamIndex * index, gint64 now)
 {
   GHashTableIter it;
   gpointer v;
+  GPtrArray *due = NULL;
+  guint d;
 
   g_hash_table_iter_init (&it, index->renditions);
   while (g_hash_table_iter_next (&it, NULL, &v)) {
     Rendition *r = v;
+
+    if (!r->has_template || r->typical == 0 || now <= r->updated ||
+        (guint64) (now - r->updated) * 1000 < r->typical)
+      continue;
+    if (due == NULL)
+      due = g_ptr_array_new_with_free_func (g_free);
+    g_ptr_array_add (due, g_strdup (r->key));
+  }
+  for (d = 0; due != NULL && d < due->len; d++) {
+    Rendition *r = g_hash_table_lookup (index->renditions,
+        g_ptr_array_index (due, d));
     GArray *segs;
     NewSeg *ns;
     guint i;
 
-    if (!r->has_template || r->typical == 0 || now <= r->updated ||
-        (guint64) (now - r->updated) * 1000 < r->typical)
+    if (r == NULL)
       continue;
     segs = g_array_new (FALSE, TRUE, sizeof (GstP2pDashSegment));
     g_array_set_clear_func (segs, (GDestroyNotify) gst_p2p_dash_segment_clear);
@@ -905,6 +918,8 @@ refresh_templates (GstP2pStreamIndex * index, gint64 now)
     }
     g_array_unref (segs);
   }
+  if (due)
+    g_ptr_array_unref (due);
 }
 
 /**
