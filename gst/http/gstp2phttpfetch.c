@@ -597,18 +597,32 @@ gst_p2p_http_fetch_start (GstP2pHttpFetch * fetch)
 }
 
 /**
- * gst_p2p_http_fetch_cancel:
+ * gst_p2p_http_fetch_interrupt:
  *
- * Stops the fetch and wakes every waiter, which returns
- * GST_P2P_FETCH_CANCELLED. Safe from any thread, at any time, repeatedly.
+ * Wakes every waiter, now and later, with GST_P2P_FETCH_CANCELLED, without
+ * stopping the transfer: what happens to it is decided by release(). This
+ * is an element's unlock, which basesrc also calls on every PAUSED to READY
+ * after a complete range, when the connection is still worth keeping.
+ * Safe from any thread, at any time, repeatedly.
  */
 void
-gst_p2p_http_fetch_cancel (GstP2pHttpFetch * fetch)
+gst_p2p_http_fetch_interrupt (GstP2pHttpFetch * fetch)
 {
   g_mutex_lock (&fetch->lock);
   fetch->cancelled = TRUE;
   wake_locked (fetch);
   g_mutex_unlock (&fetch->lock);
+}
+
+/**
+ * gst_p2p_http_fetch_cancel:
+ *
+ * Interrupts the waiters and stops the transfer.
+ */
+void
+gst_p2p_http_fetch_cancel (GstP2pHttpFetch * fetch)
+{
+  gst_p2p_http_fetch_interrupt (fetch);
   g_cancellable_cancel (fetch->cancellable);
 }
 

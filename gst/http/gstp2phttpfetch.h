@@ -6,8 +6,8 @@
  * Every wait has a deadline and every fetch ends in EOS, an error, a timeout
  * or a cancellation: nothing here can block a caller forever.
  *
- * Threads: all functions may be called from any thread; cancel() may be
- * called concurrently with a blocking wait to interrupt it (unlock).
+ * Threads: all functions may be called from any thread; interrupt() and
+ * cancel() may be called concurrently with a blocking wait to end it.
  */
 #ifndef __GST_P2P_HTTP_FETCH_H__
 #define __GST_P2P_HTTP_FETCH_H__
@@ -70,6 +70,7 @@ GstP2pHttpFetch *   gst_p2p_http_fetch_ref    (GstP2pHttpFetch * fetch);
 void                gst_p2p_http_fetch_unref  (GstP2pHttpFetch * fetch);
 
 void                gst_p2p_http_fetch_start  (GstP2pHttpFetch * fetch);
+void                gst_p2p_http_fetch_interrupt (GstP2pHttpFetch * fetch);
 void                gst_p2p_http_fetch_cancel (GstP2pHttpFetch * fetch);
 void                gst_p2p_http_fetch_release (GstP2pHttpFetch * fetch);
 

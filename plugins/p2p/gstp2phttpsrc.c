@@ -778,7 +778,7 @@ gst_p2p_http_src_unlock (GstBaseSrc * basesrc)
   GST_OBJECT_LOCK (src);
   src->flushing = TRUE;
   if (src->fetch)
-    gst_p2p_http_fetch_cancel (src->fetch);
+    gst_p2p_http_fetch_interrupt (src->fetch);
   GST_OBJECT_UNLOCK (src);
   return TRUE;
 }
