@@ -40,7 +40,7 @@ typedef struct
 
 struct _Rendition
 {
-  gchar *key;                   /* playlist key, see rendition_key() */
+  gchar *key;                   /* playlist, manifest, identity */
   gchar swarm_id[GST_P2P_STREAM_SWARM_ID_LEN + 1];
   guint8 digest[GST_P2P_STREAM_SWARM_DIGEST_LEN];
   GQueue entries;
@@ -488,8 +488,13 @@ static Rendition *
 get_rendition (GstP2pStreamIndex * index, const gchar * manifest,
     const gchar * identity, const gchar * playlist)
 {
-  gchar *key = g_strdup_printf ("%s\n%s", playlist, identity);
+  /* The manifest is part of the key: a media playlist first played on its
+   * own and later announced by a master playlist changes swarm. */
+  gchar *m = normalise (manifest, FALSE);
+  gchar *key = g_strdup_printf ("%s\n%s\n%s", playlist, m, identity);
   Rendition *r = g_hash_table_lookup (index->renditions, key);
+
+  g_free (m);
 
   if (r != NULL) {
     g_free (key);

@@ -110,6 +110,29 @@ GST_START_TEST (test_swarm_ids_ignore_tokens)
       GST_P2P_STREAM_URI_SEGMENT);
   fail_unless (strcmp (ia.swarm_id, ia1.swarm_id) != 0);
 
+  /* A viewer that fetched the media playlist before the master joins the
+   * same swarm once the master announces it. */
+  {
+    GstP2pStreamIndex *c = gst_p2p_stream_index_new (NULL, NULL);
+    GstP2pStreamSegmentInfo ic;
+    gchar *pl = media_playlist (100, 5, FALSE, "token=carol");
+
+    add_ok (c, "http://cdn.example/ev/v0/index.m3u8", pl, T0);
+    fail_unless_equals_int (lookup (c, "http://cdn.example/ev/v0/seg102.ts",
+            &ic), GST_P2P_STREAM_URI_SEGMENT);
+    fail_unless (strcmp (ic.swarm_id, ia.swarm_id) != 0);
+    gst_p2p_stream_segment_info_clear (&ic);
+    add_ok (c, "http://cdn.example/ev/master.m3u8?token=carol", master, T0);
+    add_ok (c, "http://cdn.example/ev/v0/index.m3u8", pl, T0 + SEC);
+    fail_unless_equals_int (lookup (c, "http://cdn.example/ev/v0/seg102.ts",
+            &ic), GST_P2P_STREAM_URI_SEGMENT);
+    fail_unless_equals_string (ic.swarm_id, ia.swarm_id);
+    fail_unless_equals_uint64 (ic.segment_id, 102);
+    gst_p2p_stream_segment_info_clear (&ic);
+    g_free (pl);
+    gst_p2p_stream_index_free (c);
+  }
+
   gst_p2p_stream_segment_info_clear (&ia);
   gst_p2p_stream_segment_info_clear (&ib);
   gst_p2p_stream_segment_info_clear (&ia1);
