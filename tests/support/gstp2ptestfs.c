@@ -7,16 +7,44 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <glib/gstdio.h>
+
+/* Directories made here and not yet deleted. A failing GstCheck test exits
+ * its process without running teardown; this removes them at exit. */
+static GMutex live_dirs_lock;
+static GPtrArray *live_dirs;
+
+static void rm_rf_inner (const gchar * path);
+
+static void
+remove_live_dirs_at_exit (void)
+{
+  guint i;
+
+  g_mutex_lock (&live_dirs_lock);
+  if (live_dirs && g_getenv ("GST_P2P_TEST_KEEP_FILES") == NULL)
+    for (i = 0; i < live_dirs->len; i++)
+      rm_rf_inner (g_ptr_array_index (live_dirs, i));
+  g_mutex_unlock (&live_dirs_lock);
+}
 
 gchar *
 gst_p2p_test_fs_make_tmp_dir (const gchar * tmpl, GError ** error)
 {
   gchar *dir = g_dir_make_tmp (tmpl, error);
 
-  if (dir != NULL)
-    g_chmod (dir, 0755);
+  if (dir == NULL)
+    return NULL;
+  g_chmod (dir, 0755);
+  g_mutex_lock (&live_dirs_lock);
+  if (live_dirs == NULL) {
+    live_dirs = g_ptr_array_new_with_free_func (g_free);
+    atexit (remove_live_dirs_at_exit);
+  }
+  g_ptr_array_add (live_dirs, g_strdup (dir));
+  g_mutex_unlock (&live_dirs_lock);
   return dir;
 }
 
@@ -53,9 +81,19 @@ gst_p2p_test_fs_rm_rf (const gchar * path)
   /* A guard against a bad path wiping something that is not ours. */
   tmp = g_build_filename (g_get_tmp_dir (), "", NULL);
   if (g_str_has_prefix (path, tmp) && strlen (path) > strlen (tmp)
-      && strstr (path, "..") == NULL)
+      && strstr (path, "..") == NULL) {
+    guint i;
+
     rm_rf_inner (path);
-  else
+    g_mutex_lock (&live_dirs_lock);
+    for (i = 0; live_dirs && i < live_dirs->len; i++) {
+      if (g_strcmp0 (g_ptr_array_index (live_dirs, i), path) == 0) {
+        g_ptr_array_remove_index_fast (live_dirs, i);
+        break;
+      }
+    }
+    g_mutex_unlock (&live_dirs_lock);
+  } else
     g_warning ("refusing to delete %s (not under %s)", path, tmp);
   g_free (tmp);
 }

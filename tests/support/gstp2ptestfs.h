@@ -11,7 +11,9 @@
 G_BEGIN_DECLS
 
 /* A new world-readable directory under g_get_tmp_dir() (nginx may read it
- * as another user). @tmpl as for g_dir_make_tmp(), e.g. "p2p-media-XXXXXX". */
+ * as another user). @tmpl as for g_dir_make_tmp(), e.g. "p2p-media-XXXXXX".
+ * Deleted at process exit if still there (a failed GstCheck test exits
+ * without teardown), unless GST_P2P_TEST_KEEP_FILES is set. */
 gchar *   gst_p2p_test_fs_make_tmp_dir   (const gchar * tmpl, GError ** error);
 
 /* Deletes @path recursively. Refuses anything outside g_get_tmp_dir(). */

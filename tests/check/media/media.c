@@ -637,7 +637,10 @@ GST_START_TEST (test_hls_ts_aes128_live)
   ResponseStats st;
 
   gst_p2p_test_packager_set_duration (pk, 10);
-  gst_p2p_test_packager_set_live (pk, TRUE, 4);
+  gst_p2p_test_packager_set_live (pk, TRUE, 3);
+  /* As a real live packager: segments that left the window are deleted.
+   * Expected hashes are taken from disk when each response starts. */
+  gst_p2p_test_packager_set_delete_segments (pk, TRUE);
   fail_unless (gst_p2p_test_packager_start (pk, &err), "%s",
       err ? err->message : "?");
   fail_unless (gst_p2p_test_packager_wait_for_segments (pk, 1, 30000, &err),
@@ -823,6 +826,91 @@ GST_START_TEST (test_dash_timeline_live)
   g_ptr_array_unref (log);
   response_stats_clear (&st);
   g_ptr_array_unref (responses);
+  g_free (uri);
+  gst_p2p_test_packager_free (pk);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------------------ */
+/* The harness itself                                                       */
+/* ------------------------------------------------------------------------ */
+
+static void
+copy_tree (const gchar * from, const gchar * to)
+{
+  GDir *dir = g_dir_open (from, 0, NULL);
+  const gchar *name;
+
+  fail_unless (dir != NULL, "cannot open %s", from);
+  g_mkdir_with_parents (to, 0755);
+  while ((name = g_dir_read_name (dir)) != NULL) {
+    gchar *a = g_build_filename (from, name, NULL);
+    gchar *b = g_build_filename (to, name, NULL);
+
+    if (g_file_test (a, G_FILE_TEST_IS_DIR)) {
+      copy_tree (a, b);
+    } else {
+      gchar *data;
+      gsize len;
+      fail_unless (g_file_get_contents (a, &data, &len, NULL));
+      fail_unless (g_file_set_contents (b, data, len, NULL));
+      g_free (data);
+    }
+    g_free (a);
+    g_free (b);
+  }
+  g_dir_close (dir);
+}
+
+/* The byte comparison can fail: compared with a docroot where one segment
+ * has a single byte flipped, exactly that response must mismatch. */
+GST_START_TEST (test_harness_detects_mismatch)
+{
+  GstP2pTestPackager *pk = make_vod (GST_P2P_TEST_PACKAGE_HLS_TS_AES128,
+      "hls-ts-vod");
+  gchar *uri = origin_uri (gst_p2p_test_packager_get_entry_path (pk));
+  gchar *other = gst_p2p_test_fs_make_tmp_dir ("p2p-media-altered-XXXXXX",
+      NULL);
+  gchar *victim;
+  gchar *data;
+  gsize len;
+  GPtrArray *responses;
+  guint i, n_mismatch = 0, n_match = 0;
+
+  fail_unless (other != NULL);
+  victim = g_build_filename (other, "hls-ts-vod", "seg00001.ts", NULL);
+  copy_tree (docroot, other);
+  fail_unless (g_file_get_contents (victim, &data, &len, NULL) && len > 1000);
+  data[len / 2] ^= 0x01;
+  fail_unless (g_file_set_contents (victim, data, len, NULL));
+  g_free (data);
+  gst_p2p_test_source_watch_map_docroot (watch,
+      gst_p2p_test_origin_get_base_uri (origin), other);
+
+  play_to_eos (uri, FALSE, NULL);
+
+  responses = gst_p2p_test_source_watch_get_responses (watch);
+  for (i = 0; i < responses->len; i++) {
+    GstP2pTestResponse *r = g_ptr_array_index (responses, i);
+    gboolean is_victim = g_str_has_suffix (r->uri, "/seg00001.ts");
+
+    fail_unless (r->complete);
+    if (gst_p2p_test_response_matches_disk (r)) {
+      fail_if (is_victim, "altered segment compared equal");
+      n_match++;
+    } else {
+      fail_unless (is_victim, "unaltered %s compared different", r->uri);
+      n_mismatch++;
+    }
+  }
+  fail_unless_equals_int (n_mismatch, 1);
+  fail_unless (n_match >= 6);
+
+  g_ptr_array_unref (responses);
+  gst_p2p_test_fs_rm_rf (other);
+  g_free (victim);
+  g_free (other);
   g_free (uri);
   gst_p2p_test_packager_free (pk);
 }
@@ -1193,6 +1281,7 @@ media_suite (void)
   tcase_add_test (tc, test_dash_timeline_vod);
   tcase_add_test (tc, test_dash_timeline_live);
   tcase_add_test (tc, test_cenc_fragmented_mp4);
+  tcase_add_test (tc, test_harness_detects_mismatch);
   tcase_add_test (tc, test_cenc_fragmented_mp4_clearkey_pssh);
   return s;
 }
