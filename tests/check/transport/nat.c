@@ -5,6 +5,7 @@
 #include <gst/check/gstcheck.h>
 #include <string.h>
 #include <unistd.h>
+#include <glib/gstdio.h>
 
 #include "linkharness.h"
 
