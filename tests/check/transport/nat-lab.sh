@@ -18,7 +18,13 @@ P=$2
 
 down() {
   if [ -f "/tmp/$P-turn.pid" ]; then
-    kill "$(cat "/tmp/$P-turn.pid")" 2>/dev/null || true
+    pid=$(cat "/tmp/$P-turn.pid")
+    kill "$pid" 2>/dev/null || true
+    # it writes its last log lines on the way out
+    for _ in $(seq 30); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
     rm -f "/tmp/$P-turn.pid"
   fi
   for n in nA nB rA rB pub; do
