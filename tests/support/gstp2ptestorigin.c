@@ -126,11 +126,16 @@ make_config (GstP2pTestOrigin * self)
       "    server_name localhost;\n"
       "    root %s;\n"
       "    location / { }\n"
+      "    location = %s {\n"
+      "      default_type text/plain;\n"
+      "      add_header Cache-Control no-store;\n"
+      "      return 200 \"$time_iso8601\";\n"
+      "    }\n"
       "  }\n"
       "}\n",
       self->dir, self->error_log, log_format, self->access_log,
       self->dir, self->dir, self->dir, self->dir, self->dir,
-      self->port, self->docroot);
+      self->port, self->docroot, GST_P2P_TEST_ORIGIN_TIME_PATH);
   return g_string_free (s, FALSE);
 }
 

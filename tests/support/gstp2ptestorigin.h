@@ -17,6 +17,11 @@ G_BEGIN_DECLS
 
 typedef struct _GstP2pTestOrigin GstP2pTestOrigin;
 
+/* GET answers the origin's current time as an ISO 8601 xs:dateTime (the
+ * DASH UTCTiming "urn:mpeg:dash:utc:http-xsdate:2014" scheme); every answer
+ * also carries a Date header (for "http-head"). */
+#define GST_P2P_TEST_ORIGIN_TIME_PATH "/p2p-time"
+
 /* Path of the nginx binary (Debian package nginx-light or nginx). */
 #define GST_P2P_TEST_NGINX_PATH "/usr/sbin/nginx"
 

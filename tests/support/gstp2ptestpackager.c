@@ -40,6 +40,7 @@ struct _GstP2pTestPackager
   gboolean delete_segments;
   gboolean pssh;
   gboolean fragmented;
+  gchar *utc_timing_url;
 
   GSubprocess *ffmpeg;
 };
@@ -144,6 +145,14 @@ gst_p2p_test_packager_set_fragmented (GstP2pTestPackager * self,
   self->fragmented = fragmented;
 }
 
+void
+gst_p2p_test_packager_set_utc_timing_url (GstP2pTestPackager * self,
+    const gchar * url)
+{
+  g_free (self->utc_timing_url);
+  self->utc_timing_url = g_strdup (url);
+}
+
 static gchar *
 abs_path (GstP2pTestPackager * self, const gchar * rel)
 {
@@ -244,6 +253,8 @@ build_argv (GstP2pTestPackager * self, GError ** error)
     case GST_P2P_TEST_PACKAGE_DASH_TIMELINE:
       ADD ("-f", "dash", "-seg_duration");
       ADDF ("%u", self->segment_duration);
+      if (self->utc_timing_url)
+        ADD ("-utc_timing_url", self->utc_timing_url);
       ADD ("-use_template", "1", "-use_timeline", "1",
           "-init_seg_name", "init-$RepresentationID$.m4s",
           "-media_seg_name", "chunk-$RepresentationID$-$Number%05d$.m4s");
@@ -590,5 +601,6 @@ gst_p2p_test_packager_free (GstP2pTestPackager * self)
   g_free (self->key_path);
   g_free (self->key_hex);
   g_free (self->kid_hex);
+  g_free (self->utc_timing_url);
   g_free (self);
 }

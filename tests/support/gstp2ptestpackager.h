@@ -68,6 +68,10 @@ void     gst_p2p_test_packager_set_delete_segments (GstP2pTestPackager * self,
 void     gst_p2p_test_packager_set_pssh          (GstP2pTestPackager * self,
                                                   gboolean pssh);
 
+/* DASH only: adds <UTCTiming> with the http-xsdate scheme pointing at @url
+ * (e.g. the origin's GST_P2P_TEST_ORIGIN_TIME_PATH). NULL = none (default). */
+void     gst_p2p_test_packager_set_utc_timing_url (GstP2pTestPackager * self,
+                                                  const gchar * url);
 /* CENC only: TRUE (default) for a fragmented MP4 (frag_keyframe+empty_moov),
  * FALSE for a plain MP4 with the moov first (+faststart). Note: ffmpeg 5.1
  * writes the CENC sample auxiliary data (senc/saiz/saio) only into the moov,
