@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="
   gcc meson ninja-build pkg-config indent python3
-  libglib2.0-dev libjson-glib-dev
+  libglib2.0-dev libjson-glib-dev libxml2-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
