@@ -518,47 +518,59 @@ list_files (GstP2pTestPackager * pk, const gchar * prefix, const gchar * suffix)
 }
 
 static gint
-cmp_strptr (gconstpointer a, gconstpointer b)
+cmp_guint64 (gconstpointer a, gconstpointer b)
 {
-  return g_strcmp0 (*(const gchar **) a, *(const gchar **) b);
+  guint64 x = *(const guint64 *) a, y = *(const guint64 *) b;
+
+  return x < y ? -1 : (x > y ? 1 : 0);
 }
 
-/* For live: the fetched segments with @prefix are consecutive on disk
- * (no segment skipped between the first and the last fetched) and at
- * least @min_count. */
+/* For live: the segments fetched (names @prefix<number>@suffix) have
+ * consecutive numbers, none skipped, and there are at least @min_count.
+ * Taken from the responses, since ffmpeg may have deleted old files. */
 static void
 check_live_segments (GstP2pTestPackager * pk, GPtrArray * responses,
     const gchar * prefix, const gchar * suffix, guint min_count)
 {
-  GPtrArray *files = list_files (pk, prefix, suffix);
-  const gchar *name = strrchr (gst_p2p_test_packager_get_entry_path (pk), '/');
-  gchar *dirname = g_strndup (gst_p2p_test_packager_get_entry_path (pk),
-      name - gst_p2p_test_packager_get_entry_path (pk));
-  gint first = -1, last = -1;
+  const gchar *entry = gst_p2p_test_packager_get_entry_path (pk);
+  gchar *dir = g_strdup_printf ("/%.*s/", (gint) (strrchr (entry, '/') - entry),
+      entry);
+  GArray *numbers = g_array_new (FALSE, FALSE, sizeof (guint64));
   guint i;
 
-  g_ptr_array_sort (files, cmp_strptr);
-  for (i = 0; i < files->len; i++) {
-    gchar *rel = g_strdup_printf ("%s/%s", dirname,
-        (gchar *) g_ptr_array_index (files, i));
-    if (count_fetches (responses, rel) > 0) {
-      if (first < 0)
-        first = i;
-      fail_unless (last < 0 || last == (gint) i - 1,
-          "live: %s fetched but the segment before it was skipped", rel);
-      last = i;
+  for (i = 0; i < responses->len; i++) {
+    GstP2pTestResponse *r = g_ptr_array_index (responses, i);
+    gchar *path = uri_path (r->uri);
+    const gchar *name = path + strlen (dir);
+
+    if (r->complete && g_str_has_prefix (path, dir)
+        && g_str_has_prefix (name, prefix) && g_str_has_suffix (name, suffix)) {
+      guint64 n = g_ascii_strtoull (name + strlen (prefix), NULL, 10);
+      guint k;
+      gboolean dup = FALSE;
+
+      for (k = 0; k < numbers->len; k++)
+        dup |= g_array_index (numbers, guint64, k) == n;
+      if (!dup)
+        g_array_append_val (numbers, n);
     }
-    g_free (rel);
+    g_free (path);
   }
-  fail_unless (first >= 0, "live: no %s*%s segment fetched", prefix, suffix);
-  fail_unless ((guint) (last - first + 1) >= min_count,
-      "live: only %d %s*%s segments fetched (want >= %u)", last - first + 1,
+  fail_unless (numbers->len >= min_count,
+      "live: only %u %s*%s segments fetched (want >= %u)", numbers->len,
       prefix, suffix, min_count);
-  GST_INFO ("live: fetched %s %s .. %s of %u on disk", prefix,
-      (gchar *) g_ptr_array_index (files, first),
-      (gchar *) g_ptr_array_index (files, last), files->len);
-  g_free (dirname);
-  g_ptr_array_unref (files);
+  g_array_sort (numbers, (GCompareFunc) cmp_guint64);
+  for (i = 1; i < numbers->len; i++)
+    fail_unless (g_array_index (numbers, guint64, i) ==
+        g_array_index (numbers, guint64, i - 1) + 1,
+        "live: %s%" G_GUINT64_FORMAT "%s fetched after %s%" G_GUINT64_FORMAT
+        "%s: segments skipped", prefix, g_array_index (numbers, guint64, i),
+        suffix, prefix, g_array_index (numbers, guint64, i - 1), suffix);
+  GST_INFO ("live: fetched %s%" G_GUINT64_FORMAT "%s .. %s%" G_GUINT64_FORMAT
+      "%s", prefix, g_array_index (numbers, guint64, 0), suffix, prefix,
+      g_array_index (numbers, guint64, numbers->len - 1), suffix);
+  g_array_unref (numbers);
+  g_free (dir);
 }
 
 /* For VOD: every file with @prefix/@suffix in the package was fetched. */
