@@ -9,7 +9,8 @@
  *  - every source was the element under test, souphttpsrc never existed;
  *  - every response is byte-identical to the same range of the file on disk;
  *  - classification: media/init segments "fragment", playlists/MPD "playlist"
- *    or "manifest", AES keys "key";
+ *    or "manifest" (the top-level one "manifest"), AES keys "key", the DASH
+ *    UTCTiming (http-xsdate) GET neither "fragment" nor "manifest";
  *  - nginx's access log agrees request by request (URI, Range, status, body
  *    bytes, User-Agent) and shows every segment and key was fetched.
  * CENC: explicit "source ! qtdemux" with the element and with souphttpsrc;
@@ -477,6 +478,17 @@ check_access_log (GPtrArray * responses, gboolean live)
           e->body_bytes_sent);
       n_incomplete--;
     }
+  }
+  {
+    /* Connection reuse, for the report: nginx numbers its connections. */
+    GHashTable *conns = g_hash_table_new (g_int64_hash, g_int64_equal);
+    for (j = 0; j < log->len; j++) {
+      GstP2pTestAccessEntry *e = g_ptr_array_index (log, j);
+      g_hash_table_add (conns, &e->connection);
+    }
+    GST_INFO ("origin: %u requests over %u connections (%s)", log->len,
+        g_hash_table_size (conns), element_name ());
+    g_hash_table_unref (conns);
   }
   g_free (used);
   return log;
