@@ -80,6 +80,139 @@ exchange (TestViewer ** v, guint n, gsize size, guint timeout_ms)
   g_free (blobs);
 }
 
+
+/* ---- viewers in other processes (swarm-viewer) ------------------------ */
+
+typedef struct
+{
+  GSubprocess *proc;
+  GOutputStream *in;
+  GAsyncQueue *lines;
+  GThread *reader;
+  gchar *id;
+} Child;
+
+static gpointer
+child_reader (gpointer data)
+{
+  Child *c = data;
+  GDataInputStream *out =
+      g_data_input_stream_new (g_subprocess_get_stdout_pipe (c->proc));
+  gchar *line;
+
+  while ((line = g_data_input_stream_read_line (out, NULL, NULL, NULL)))
+    g_async_queue_push (c->lines, line);
+  g_async_queue_push (c->lines, g_strdup ("eof"));
+  g_object_unref (out);
+  return NULL;
+}
+
+static void
+child_say (Child * c, const gchar * format, ...)
+{
+  va_list args;
+  gchar *text;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  fail_unless (g_output_stream_write_all (c->in, text, strlen (text), NULL,
+          NULL, NULL));
+  g_output_stream_write_all (c->in, "\n", 1, NULL, NULL, NULL);
+  g_output_stream_flush (c->in, NULL, NULL);
+  g_free (text);
+}
+
+/* The next line starting with @prefix; other lines are logged and skipped.
+ * NULL on timeout or exit. */
+static gchar *
+child_expect (Child * c, const gchar * prefix, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000LL;
+
+  for (;;) {
+    gint64 left = deadline - g_get_monotonic_time ();
+    gchar *line;
+
+    if (left <= 0)
+      return NULL;
+    line = g_async_queue_timeout_pop (c->lines, left);
+    if (!line)
+      return NULL;
+    if (g_str_has_prefix (line, prefix))
+      return line;
+    GST_INFO ("child: %s", line);
+    if (strcmp (line, "eof") == 0) {
+      g_free (line);
+      return NULL;
+    }
+    g_free (line);
+  }
+}
+
+static void
+wait_done (GObject * src, GAsyncResult * res, gpointer data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (src), res, NULL);
+  *(gboolean *) data = TRUE;
+}
+
+static gboolean
+is_true (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+static gboolean
+wait_exit (GSubprocess * proc, guint timeout_ms)
+{
+  gboolean done = FALSE;
+
+  g_subprocess_wait_async (proc, NULL, wait_done, &done);
+  return test_spin_until (is_true, &done, timeout_ms);
+}
+
+static Child *
+child_spawn (const gchar * url, const gchar * swarm, const gchar * extra1,
+    const gchar * extra2)
+{
+  Child *c = g_new0 (Child, 1);
+  const gchar *argv[] = { SWARM_VIEWER_PATH, "--tracker", url, "--swarm",
+    swarm, extra1, extra2, NULL
+  };
+  GError *err = NULL;
+  gchar *line;
+
+  c->proc = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE |
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE, &err);
+  fail_unless (c->proc != NULL, "spawn: %s", err ? err->message : "");
+  c->in = g_subprocess_get_stdin_pipe (c->proc);
+  c->lines = g_async_queue_new_full (g_free);
+  c->reader = g_thread_new ("child-reader", child_reader, c);
+  line = child_expect (c, "joined ", 10000);
+  fail_unless (line != NULL, "viewer process did not join");
+  c->id = g_strdup (line + 7);
+  g_free (line);
+  return c;
+}
+
+static void
+child_free (Child * c)
+{
+  if (g_subprocess_get_identifier (c->proc)) {
+    g_output_stream_write_all (c->in, "quit\n", 5, NULL, NULL, NULL);
+    g_output_stream_close (c->in, NULL, NULL);
+    if (!wait_exit (c->proc, 5000))
+      g_subprocess_force_exit (c->proc);
+  }
+  g_subprocess_wait (c->proc, NULL, NULL);
+  g_thread_join (c->reader);
+  g_async_queue_unref (c->lines);
+  g_object_unref (c->proc);
+  g_free (c->id);
+  g_free (c);
+}
+
 GST_START_TEST (test_two_swarms)
 {
   TestTracker *t = start_tracker (FALSE);
@@ -122,6 +255,269 @@ GST_START_TEST (test_five_swarms)
 
 GST_END_TEST;
 
+
+/* (b) five viewers, five processes: each puts a segment and gets the four
+ * others, byte-exact (checked by SHA-256 of the expected blob). */
+GST_START_TEST (test_five_processes)
+{
+  TestTracker *t = start_tracker (FALSE);
+  Child *c[5];
+  gchar *want[5];
+  gsize size = 3 * MIB;
+  guint i, j;
+
+  for (i = 0; i < 5; i++)
+    c[i] = child_spawn (t->url, "five-processes", NULL, NULL);
+  for (i = 0; i < 5; i++) {
+    GBytes *b = test_blob (2000 + i, size + i);
+    gchar *line;
+
+    want[i] = test_sha256 (b);
+    g_bytes_unref (b);
+    child_say (c[i], "peers 4 20000");
+    line = child_expect (c[i], "peers", 25000);
+    fail_unless (line && strcmp (line, "peers 4") == 0,
+        "viewer %u did not link to the others", i);
+    g_free (line);
+    child_say (c[i], "put %u %u %" G_GSIZE_FORMAT, 2000 + i, 2000 + i,
+        size + i);
+  }
+  for (i = 0; i < 5; i++) {
+    gchar *line = child_expect (c[i], "ok put", 5000);
+    fail_unless (line != NULL);
+    g_free (line);
+  }
+  for (i = 0; i < 5; i++)
+    for (j = 0; j < 5; j++)
+      if (i != j)
+        child_say (c[i], "get %u 30000", 2000 + j);
+  for (i = 0; i < 5; i++) {
+    for (j = 0; j < 4; j++) {
+      gchar *line = child_expect (c[i], "", 40000);
+      gchar **w;
+      guint seg;
+
+      fail_unless (line != NULL, "viewer %u: no answer", i);
+      w = g_strsplit (line, " ", 4);
+      fail_unless (strcmp (w[0], "got") == 0, "viewer %u: %s", i, line);
+      seg = atoi (w[1]) - 2000;
+      fail_unless (seg < 5 && seg != i);
+      fail_unless_equals_uint64 (g_ascii_strtoull (w[2], NULL, 10), size + seg);
+      fail_unless_equals_string (w[3], want[seg]);
+      g_strfreev (w);
+      g_free (line);
+    }
+  }
+  for (i = 0; i < 5; i++) {
+    child_free (c[i]);
+    g_free (want[i]);
+  }
+  test_tracker_free (t);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  guint64 received;
+  gboolean done;
+  GBytes *bytes;
+  GBytes *partial;
+  gchar *error;
+  gint64 ended;
+} FetchState;
+
+static void
+on_progress (GstP2pSwarm * swarm, guint64 received, guint32 size, gpointer data)
+{
+  FetchState *fs = data;
+  fs->received = received;
+}
+
+static void
+on_fetch_done (GObject * src, GAsyncResult * res, gpointer data)
+{
+  FetchState *fs = data;
+  GError *err = NULL;
+
+  fs->bytes = gst_p2p_swarm_fetch_finish (GST_P2P_SWARM (src), res, NULL,
+      NULL, &fs->partial, &err);
+  if (err) {
+    fs->error = g_strdup (err->message);
+    g_error_free (err);
+  }
+  fs->ended = g_get_monotonic_time ();
+  g_atomic_int_set (&fs->done, TRUE);
+}
+
+typedef struct
+{
+  TestViewer *v;
+  guint64 seg;
+  guint32 start;
+  const gchar *peer;
+  FetchState *fs;
+} FetchArgs;
+
+static gboolean
+fetch_on_loop (gpointer data)
+{
+  FetchArgs *a = data;
+
+  gst_p2p_swarm_fetch_async (test_viewer_swarm (a->v), a->seg, a->start,
+      GST_P2P_WIRE_RANGE_END_OPEN,
+      g_get_monotonic_time () + 60 * G_USEC_PER_SEC, a->peer, NULL, on_progress,
+      a->fs, NULL, on_fetch_done, a->fs);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+wait_flag (gint * flag, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000LL;
+
+  while (!g_atomic_int_get (flag) && g_get_monotonic_time () < deadline)
+    g_usleep (5000);
+  return g_atomic_int_get (flag);
+}
+
+/* (c) the serving peer dies (SIGKILL) in the middle of a transfer: the
+ * fetch fails within a couple of seconds (stall detection, not the 60 s
+ * deadline), and the rest comes from another holder, byte-exact. */
+GST_START_TEST (test_peer_killed)
+{
+  TestTracker *t = start_tracker (FALSE);
+  Child *slow, *other;
+  TestViewer *me;
+  guint8 id[32];
+  gsize size = 24 * MIB;
+  GBytes *blob = test_blob (77, size), *whole;
+  FetchState fs1 = { 0, }, fs2 = { 0, };
+  FetchArgs a1, a2;
+  GByteArray *joined;
+  gint64 killed;
+  gchar *line;
+
+  test_swarm_id ("killed", id);
+  /* 4 MiB/s: the transfer takes ~6 s, plenty of time to kill it */
+  slow = child_spawn (t->url, "killed", "--upload-rate=4194304", NULL);
+  other = child_spawn (t->url, "killed", NULL, NULL);
+  child_say (slow, "put 77 77 %" G_GSIZE_FORMAT, size);
+  child_say (other, "put 77 77 %" G_GSIZE_FORMAT, size);
+  me = test_viewer_new (id, t->url, NULL, NULL, NULL);
+  test_viewer_start (me);
+  fail_unless (test_viewer_wait_holders (me, 77, 2, 20000));
+
+  a1 = (FetchArgs) {
+  me, 77, 0, slow->id, &fs1};
+  test_on_loop (fetch_on_loop, &a1);
+  while (fs1.received < 4 * MIB && !g_atomic_int_get (&fs1.done))
+    g_usleep (5000);
+  fail_if (g_atomic_int_get (&fs1.done), "fetch ended early: %s", fs1.error);
+  g_subprocess_send_signal (slow->proc, SIGKILL);
+  killed = g_get_monotonic_time ();
+
+  fail_unless (wait_flag (&fs1.done, 10000), "fetch did not fail");
+  fail_unless (fs1.bytes == NULL);
+  GST_INFO ("fetch failed %" G_GINT64_FORMAT " ms after the kill: %s",
+      (fs1.ended - killed) / 1000, fs1.error);
+  fail_unless (fs1.ended - killed < 3 * G_USEC_PER_SEC,
+      "failure took %" G_GINT64_FORMAT " ms", (fs1.ended - killed) / 1000);
+  fail_unless (fs1.partial != NULL && g_bytes_get_size (fs1.partial) >= 4 * MIB
+      && g_bytes_get_size (fs1.partial) < size);
+
+  /* resume from the other holder */
+  a2 = (FetchArgs) {
+  me, 77, g_bytes_get_size (fs1.partial), other->id, &fs2};
+  test_on_loop (fetch_on_loop, &a2);
+  fail_unless (wait_flag (&fs2.done, 20000));
+  fail_unless (fs2.bytes != NULL, "resume failed: %s", fs2.error);
+  joined = g_byte_array_new ();
+  g_byte_array_append (joined, g_bytes_get_data (fs1.partial, NULL),
+      g_bytes_get_size (fs1.partial));
+  g_byte_array_append (joined, g_bytes_get_data (fs2.bytes, NULL),
+      g_bytes_get_size (fs2.bytes));
+  whole = g_byte_array_free_to_bytes (joined);
+  fail_unless (g_bytes_equal (whole, blob), "resumed segment differs");
+
+  line = child_expect (other, "ok put", 1000);
+  g_free (line);
+  g_bytes_unref (whole);
+  g_bytes_unref (fs1.partial);
+  g_bytes_unref (fs2.bytes);
+  g_free (fs1.error);
+  g_bytes_unref (blob);
+  test_viewer_free (me);
+  child_free (slow);
+  child_free (other);
+  test_tracker_free (t);
+}
+
+GST_END_TEST;
+
+/* (e) a refused join surfaces the tracker's reason on the swarm. */
+GST_START_TEST (test_tokens)
+{
+  TestTracker *t = start_tracker (TRUE);
+  guint8 id[32], other_id[32];
+  gchar *hex, *other_hex, *valid, *expired, *wrong, *forged, *last;
+  struct
+  {
+    const gchar *token;
+    const gchar *reason;
+  } cases[5];
+  guint i;
+
+  test_swarm_id ("tokens", id);
+  test_swarm_id ("tokens-other", other_id);
+  hex = test_swarm_hex (id);
+  other_hex = test_swarm_hex (other_id);
+  valid = test_tracker_token (t, hex, "--ttl=600");
+  expired = test_tracker_token (t, hex, "--expiry=1000");
+  wrong = test_tracker_token (t, other_hex, NULL);
+  forged = g_strdup (valid);
+  last = forged + strlen (forged) - 2;
+  *last = *last == 'A' ? 'B' : 'A';
+  cases[0].token = valid;
+  cases[0].reason = NULL;
+  cases[1].token = expired;
+  cases[1].reason = "token-expired";
+  cases[2].token = wrong;
+  cases[2].reason = "token-wrong-swarm";
+  cases[3].token = forged;
+  cases[3].reason = "token-forged";
+  cases[4].token = NULL;
+  cases[4].reason = "token-missing";
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    TestViewer *v = test_viewer_new (id, t->url, cases[i].token, NULL, NULL);
+    GstP2pSwarmStats s;
+
+    test_viewer_start (v);
+    if (!cases[i].reason) {
+      fail_unless (test_viewer_wait_joined (v, 5000), "valid token refused");
+    } else {
+      gchar *reason = test_viewer_wait_tracker_error (v, 5000);
+
+      fail_unless_equals_string (reason, cases[i].reason);
+      fail_if (test_viewer_wait_joined (v, 200));
+      test_viewer_stats (v, &s);
+      fail_unless (s.tracker_errors >= 1);
+      g_free (reason);
+    }
+    test_viewer_free (v);
+  }
+  g_free (hex);
+  g_free (other_hex);
+  g_free (valid);
+  g_free (expired);
+  g_free (wrong);
+  g_free (forged);
+  test_tracker_free (t);
+}
+
+GST_END_TEST;
+
 static Suite *
 swarm_suite (void)
 {
@@ -132,6 +528,9 @@ swarm_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_two_swarms);
   tcase_add_test (tc, test_five_swarms);
+  tcase_add_test (tc, test_five_processes);
+  tcase_add_test (tc, test_peer_killed);
+  tcase_add_test (tc, test_tokens);
   return s;
 }
 
