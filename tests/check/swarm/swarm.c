@@ -518,6 +518,357 @@ GST_START_TEST (test_tokens)
 
 GST_END_TEST;
 
+
+/* ---- a hostile viewer: a raw link speaking broken protocol ------------ */
+
+typedef enum
+{
+  H_GARBAGE,                    /* bytes that are no frame */
+  H_BEFORE_HELLO,               /* REQUEST before HELLO */
+  H_UNKNOWN_DATA,               /* DATA for a request never made */
+  H_TOO_MANY,                   /* more requests than max_requests */
+  H_RETRY,                      /* a banned peer tries to link again */
+} HostileMode;
+
+typedef struct
+{
+  HostileMode mode;
+  guint8 swarm_id[32];
+  gchar *id;
+  gchar *victim;
+  gchar *url;
+  GstP2pTrackerClient *tc;
+  GstP2pLink *link;
+  gchar *session;
+  GPtrArray *lines;
+  gint connected;
+  gint got_bye;
+  gint bye_reason;
+  gint refused;
+} Hostile;
+
+static void
+hostile_send (Hostile * h, guint stream, GByteArray * arr)
+{
+  GBytes *b = g_byte_array_free_to_bytes (arr);
+
+  gst_p2p_link_send (h->link, stream, b, NULL);
+  g_bytes_unref (b);
+}
+
+static void
+encode (GByteArray * arr, GstP2pWireFrame * f)
+{
+  fail_unless (gst_p2p_wire_encode (arr, f, NULL));
+}
+
+static void
+hello_frame (Hostile * h, GByteArray * arr)
+{
+  GstP2pWireFrame f = { 0, };
+
+  f.type = GST_P2P_WIRE_HELLO;
+  f.hello.major = 1;
+  f.hello.max_requests = 4;
+  f.hello.capabilities = GST_P2P_WIRE_CAP_RANGES;
+  memcpy (f.hello.swarm_id, h->swarm_id, 32);
+  gst_p2p_swarm_peer_wire_id (h->id, f.hello.peer_id);
+  encode (arr, &f);
+}
+
+static void
+request_frame (GByteArray * arr, guint32 id)
+{
+  GstP2pWireFrame f = { 0, };
+
+  f.type = GST_P2P_WIRE_REQUEST;
+  f.request.request_id = id;
+  f.request.segment_id = 7;
+  f.request.end = GST_P2P_WIRE_RANGE_END_OPEN;
+  encode (arr, &f);
+}
+
+static void
+misbehave (Hostile * h)
+{
+  GByteArray *arr = g_byte_array_new ();
+  GstP2pWireFrame f = { 0, };
+  static const guint8 data[10] = { 0, };
+  guint i;
+
+  switch (h->mode) {
+    case H_GARBAGE:
+      hello_frame (h, arr);
+      hostile_send (h, 0, arr);
+      arr = g_byte_array_new ();
+      g_byte_array_append (arr, (const guint8 *) "not a frame at all", 18);
+      hostile_send (h, 0, arr);
+      break;
+    case H_BEFORE_HELLO:
+      request_frame (arr, 1);
+      hostile_send (h, 2, arr);
+      break;
+    case H_UNKNOWN_DATA:
+      hello_frame (h, arr);
+      f.type = GST_P2P_WIRE_DATA;
+      f.data.request_id = 999;
+      f.data.segment_size = 100;
+      f.data.payload_len = sizeof (data);
+      f.data.payload = data;
+      hostile_send (h, 0, arr);
+      arr = g_byte_array_new ();
+      encode (arr, &f);
+      /* stream 1: one of the victim's own request streams */
+      hostile_send (h, 1, arr);
+      break;
+    case H_TOO_MANY:
+      hello_frame (h, arr);
+      hostile_send (h, 0, arr);
+      for (i = 0; i < 3; i++) {
+        arr = g_byte_array_new ();
+        request_frame (arr, 10 + i);
+        hostile_send (h, 2 + 2 * i, arr);
+      }
+      break;
+    case H_RETRY:
+      g_byte_array_unref (arr);
+      break;
+  }
+}
+
+static void
+hostile_on_message (GstP2pLink * link, guint stream, GBytes * msg, Hostile * h)
+{
+  gsize len, off = 0, used;
+  const guint8 *d = g_bytes_get_data (msg, &len);
+  GstP2pWireFrame f;
+
+  while (off < len && gst_p2p_wire_parse (d + off, len - off, &used, &f,
+          NULL) == GST_P2P_WIRE_FRAME) {
+    off += used;
+    if (f.type == GST_P2P_WIRE_BYE) {
+      g_atomic_int_set (&h->bye_reason, f.bye.reason);
+      g_atomic_int_set (&h->got_bye, 1);
+    }
+  }
+}
+
+static void
+hostile_on_state (GstP2pLink * link, GstP2pLinkState state,
+    const gchar * reason, Hostile * h)
+{
+  if (state == GST_P2P_LINK_STATE_CONNECTED) {
+    g_atomic_int_set (&h->connected, 1);
+    misbehave (h);
+  }
+}
+
+static void
+hostile_on_line (GstP2pLink * link, const gchar * line, Hostile * h)
+{
+  JsonBuilder *b = json_builder_new ();
+  JsonNode *root;
+  gchar *text;
+
+  /* one line per message: simple, and well under the tracker's limits */
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "t");
+  json_builder_add_string_value (b, "sig");
+  json_builder_set_member_name (b, "s");
+  json_builder_add_string_value (b, h->session);
+  json_builder_set_member_name (b, "l");
+  json_builder_begin_array (b);
+  json_builder_add_string_value (b, line);
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  text = json_to_string (root, FALSE);
+  gst_p2p_tracker_client_send_signal (h->tc, h->victim, text);
+  g_free (text);
+  json_node_unref (root);
+  g_object_unref (b);
+}
+
+static void
+hostile_on_joined (GstP2pTrackerClient * tc, const gchar * id, Hostile * h)
+{
+  GstP2pLinkConfig config;
+
+  test_loop_config (&config);
+  config.initiator = TRUE;
+  config.n_streams = GST_P2P_SWARM_LINK_STREAMS;
+  h->link = gst_p2p_link_new (&config, NULL, NULL);
+  gst_p2p_link_config_clear (&config);
+  g_signal_connect (h->link, "local-signal", G_CALLBACK (hostile_on_line), h);
+  g_signal_connect (h->link, "state-changed", G_CALLBACK (hostile_on_state), h);
+  g_signal_connect (h->link, "message", G_CALLBACK (hostile_on_message), h);
+  gst_p2p_link_start (h->link, NULL);
+}
+
+static void
+hostile_on_signal (GstP2pTrackerClient * tc, const gchar * from,
+    const gchar * payload, Hostile * h)
+{
+  JsonParser *p = json_parser_new ();
+  JsonObject *o;
+  const gchar *t;
+
+  fail_unless (json_parser_load_from_data (p, payload, -1, NULL));
+  o = json_node_get_object (json_parser_get_root (p));
+  t = json_object_get_string_member (o, "t");
+  if (strcmp (t, "bye") == 0) {
+    GST_INFO ("hostile %s refused: %s", h->id,
+        json_object_get_string_member (o, "r"));
+    g_atomic_int_set (&h->refused, 1);
+  } else if (strcmp (t, "sig") == 0 && h->link) {
+    JsonArray *l = json_object_get_array_member (o, "l");
+    guint i;
+
+    for (i = 0; i < json_array_get_length (l); i++)
+      gst_p2p_link_add_remote_signal (h->link,
+          json_array_get_string_element (l, i), NULL);
+  }
+  g_object_unref (p);
+}
+
+static gboolean
+hostile_start_on_loop (gpointer data)
+{
+  Hostile *h = data;
+  gchar *hex = test_swarm_hex (h->swarm_id);
+
+  h->session = g_strdup_printf ("hostile%u", h->mode);
+  h->tc = g_object_new (GST_P2P_TYPE_TRACKER_CLIENT, "url", h->url, "swarm",
+      hex, "peer-id", h->id, NULL);
+  g_signal_connect (h->tc, "joined", G_CALLBACK (hostile_on_joined), h);
+  g_signal_connect (h->tc, "signal", G_CALLBACK (hostile_on_signal), h);
+  gst_p2p_tracker_client_start (h->tc);
+  g_free (hex);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+hostile_free_on_loop (gpointer data)
+{
+  Hostile *h = data;
+
+  if (h->link) {
+    g_signal_handlers_disconnect_by_data (h->link, h);
+    gst_p2p_link_close (h->link);
+    g_object_unref (h->link);
+  }
+  g_signal_handlers_disconnect_by_data (h->tc, h);
+  gst_p2p_tracker_client_stop (h->tc);
+  g_object_unref (h->tc);
+  return G_SOURCE_REMOVE;
+}
+
+static Hostile *
+hostile_start (HostileMode mode, const gchar * id, const guint8 * swarm_id,
+    const gchar * url, const gchar * victim)
+{
+  Hostile *h = g_new0 (Hostile, 1);
+
+  h->mode = mode;
+  h->id = g_strdup (id);
+  h->url = g_strdup (url);
+  h->victim = g_strdup (victim);
+  memcpy (h->swarm_id, swarm_id, 32);
+  test_on_loop (hostile_start_on_loop, h);
+  return h;
+}
+
+static void
+hostile_free (Hostile * h)
+{
+  test_on_loop (hostile_free_on_loop, h);
+  g_free (h->id);
+  g_free (h->url);
+  g_free (h->victim);
+  g_free (h->session);
+  g_free (h);
+}
+
+/* (d) hostile peers get BYE(protocol-error), are counted and banned, and
+ * cannot link again; the honest transfer from the same viewer completes. */
+GST_START_TEST (test_hostile_peers)
+{
+  TestTracker *t = start_tracker (FALSE);
+  guint8 id[32];
+  TestViewer *victim, *honest;
+  GBytes *blob = test_blob (7, 16 * MIB), *got = NULL;
+  const HostileMode modes[] = { H_GARBAGE, H_BEFORE_HELLO, H_UNKNOWN_DATA,
+    H_TOO_MANY
+  };
+  gchar *err = NULL;
+  GstP2pSwarmStats s;
+  guint i;
+
+  test_swarm_id ("hostile", id);
+  /* ids order the initiators: hostiles ("AA...") < honest < victim */
+  victim = test_viewer_new (id, t->url, NULL, "zz-victim", "max-requests", 2,
+      "max-uploads", 4, "upload-rate", (guint64) 6 * MIB, NULL);
+  honest = test_viewer_new (id, t->url, NULL, "mm-honest", NULL);
+  test_viewer_start (victim);
+  test_viewer_start (honest);
+  test_viewer_put (victim, 7, blob);
+  fail_unless (test_viewer_wait_holders (honest, 7, 1, 20000));
+  /* ~2.7 s at the victim's upload cap: the hostiles come meanwhile */
+  test_viewer_get (honest, 7, 30000, "zz-victim");
+
+  for (i = 0; i < G_N_ELEMENTS (modes); i++) {
+    gchar *hid = g_strdup_printf ("AA-hostile-%u", i);
+    Hostile *h = hostile_start (modes[i], hid, id, t->url, "zz-victim");
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+    while (!g_atomic_int_get (&h->got_bye)
+        && g_get_monotonic_time () < deadline)
+      g_usleep (10000);
+    fail_unless (g_atomic_int_get (&h->got_bye), "hostile %u got no BYE", i);
+    fail_unless_equals_int (g_atomic_int_get (&h->bye_reason),
+        GST_P2P_WIRE_BYE_PROTOCOL_ERROR);
+    test_viewer_stats (victim, &s);
+    fail_unless_equals_int (s.protocol_errors, i + 1);
+    fail_unless_equals_int (s.bans, i + 1);
+    fail_unless (test_viewer_is_banned (victim, hid));
+    hostile_free (h);
+    g_free (hid);
+  }
+
+  /* a banned peer is refused at signalling time, no link is made */
+  {
+    Hostile *h = hostile_start (H_RETRY, "AA-hostile-0", id, t->url,
+        "zz-victim");
+    gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+    while (!g_atomic_int_get (&h->refused)
+        && g_get_monotonic_time () < deadline)
+      g_usleep (10000);
+    fail_unless (g_atomic_int_get (&h->refused));
+    fail_if (g_atomic_int_get (&h->connected));
+    test_viewer_stats (victim, &s);
+    fail_unless (s.links_refused >= 1);
+    hostile_free (h);
+  }
+
+  fail_unless (test_viewer_wait_get (honest, 7, 35000, &got, &err));
+  fail_unless (got != NULL, "honest transfer failed: %s", err);
+  fail_unless (g_bytes_equal (got, blob));
+  test_viewer_stats (victim, &s);
+  fail_unless_equals_int (s.peers, 1);
+  fail_unless_equals_int (s.protocol_errors, 4);
+  test_viewer_stats (honest, &s);
+  fail_unless_equals_int (s.protocol_errors, 0);
+
+  g_bytes_unref (got);
+  g_bytes_unref (blob);
+  test_viewer_free (victim);
+  test_viewer_free (honest);
+  test_tracker_free (t);
+}
+
+GST_END_TEST;
+
 static Suite *
 swarm_suite (void)
 {
@@ -531,6 +882,7 @@ swarm_suite (void)
   tcase_add_test (tc, test_five_processes);
   tcase_add_test (tc, test_peer_killed);
   tcase_add_test (tc, test_tokens);
+  tcase_add_test (tc, test_hostile_peers);
   return s;
 }
 
