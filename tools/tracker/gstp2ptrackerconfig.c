@@ -55,6 +55,7 @@ static const Key keys[] = {
   {"ping-interval", KEY_UINT, OFF (ping_interval), 1, 3600},
   {"eviction-timeout", KEY_UINT, OFF (eviction_timeout), 1, 86400},
   {"send-queue-limit", KEY_UINT, OFF (send_queue_limit), 0, 1 << 30},
+  {"loop-batch-max-ms", KEY_UINT, OFF (loop_batch_max_ms), 0, 1000},
   {"metrics", KEY_BOOL, OFF (metrics)},
 };
 
@@ -84,6 +85,7 @@ gst_p2p_tracker_config_init (GstP2pTrackerConfig * config)
   config->ping_interval = 15;
   config->eviction_timeout = 45;
   config->send_queue_limit = 1024 * 1024;
+  config->loop_batch_max_ms = 20;
   config->metrics = TRUE;
 }
 

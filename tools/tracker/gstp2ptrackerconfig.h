@@ -39,6 +39,7 @@ typedef struct
   guint eviction_timeout;       /* seconds without a message */
   guint send_queue_limit;       /* bytes unsent to a client before relays
                                  * to it are dropped */
+  guint loop_batch_max_ms;      /* 0 = poll as soon as anything is ready */
   gboolean metrics;
 } GstP2pTrackerConfig;
 

@@ -38,6 +38,7 @@
 #define PEERS_PERIOD_S 30
 #define TICK_MS 100
 #define MAX_IN_FLIGHT 128
+#define LAT_PERIOD_MS 66
 
 /* ------------------------------------------------------------------ */
 /* Worker: holds clients, reports on stdout */
@@ -72,9 +73,11 @@ struct _Worker
   GArray *lat_samples;          /* gint64 us */
   guint lat_wanted;
   guint lat_sent;
+  guint lat_ticks;
 };
 
 static void worker_fill (Worker * w);
+static void lat_report (Worker * w);
 
 static void
 on_network_event (SoupMessage * msg, GSocketClientEvent event,
@@ -221,7 +224,10 @@ worker_tick (gpointer data)
     if (c->joined && !c->dead)
       soup_websocket_connection_send_text (c->conn, "{\"type\":\"peers\"}");
   }
-  if (w->lat_a && w->lat_a_joined && w->lat_b_joined) {
+  /* The latency pair pings every 5 s: its signals alone already use most of
+   * the tracker's default rate limit. */
+  if (w->lat_a && w->lat_a_joined && w->lat_b_joined
+      && ++w->lat_ticks % (5000 / TICK_MS) == 0) {
     soup_websocket_connection_send_text (w->lat_a, "{\"type\":\"ping\"}");
     soup_websocket_connection_send_text (w->lat_b, "{\"type\":\"ping\"}");
   }
@@ -256,14 +262,10 @@ on_lat_message (SoupWebsocketConnection * conn, gint type, GBytes * msg,
     gint64 sent = g_ascii_strtoll (t + 4, NULL, 10);
     gint64 d_us = g_get_monotonic_time () - sent;
 
-    g_array_append_val (w->lat_samples, d_us);
-    if (w->lat_samples->len == w->lat_wanted) {
-      gint64 *s = (gint64 *) w->lat_samples->data;
-      guint k = w->lat_samples->len;
-
-      g_array_sort (w->lat_samples, cmp_i64);
-      reply ("lat %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %u",
-          s[k / 2], s[MIN (k - 1, k * 99 / 100)], k);
+    if (w->lat_wanted) {
+      g_array_append_val (w->lat_samples, d_us);
+      if (w->lat_samples->len == w->lat_wanted)
+        lat_report (w);
     }
   }
   g_free (text);
@@ -318,6 +320,32 @@ on_lat_connected (GObject * src, GAsyncResult * res, gpointer data)
   }
 }
 
+static void
+lat_report (Worker * w)
+{
+  gint64 *s = (gint64 *) w->lat_samples->data;
+  guint k = w->lat_samples->len;
+
+  g_array_sort (w->lat_samples, cmp_i64);
+  if (k == 0)
+    reply ("lat 0 0 0");
+  else
+    reply ("lat %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %u", s[k / 2],
+        s[MIN (k - 1, k * 99 / 100)], k);
+  w->lat_wanted = 0;
+}
+
+/* Signals lost (the tracker dropped them): report what arrived. */
+static gboolean
+lat_timeout (gpointer data)
+{
+  Worker *w = data;
+
+  if (w->lat_wanted)
+    lat_report (w);
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 on_stdin (GIOChannel * ch, GIOCondition cond, gpointer data)
 {
@@ -344,8 +372,10 @@ on_stdin (GIOChannel * ch, GIOCondition cond, gpointer data)
     g_array_set_size (w->lat_samples, 0);
     w->lat_wanted = v;
     w->lat_sent = 0;
-    /* 50 signals per second: latency, not throughput. */
-    g_timeout_add (20, lat_send, w);
+    /* 15 signals per second: latency, not throughput, and below the
+     * tracker's default per-connection rate limit (20/s). */
+    g_timeout_add (LAT_PERIOD_MS, lat_send, w);
+    g_timeout_add (LAT_PERIOD_MS * v + 3000, lat_timeout, w);
   } else if (strncmp (line, "quit", 4) == 0) {
     exit (0);
   }
@@ -513,7 +543,8 @@ tracker_peers (const gchar * metrics_url)
 
 static int
 coordinator_main (const gchar * tracker, const gchar * steps_arg,
-    guint n_workers, guint window_s, guint lat_samples, const gchar * self)
+    guint n_workers, guint window_s, guint lat_samples, const gchar * self,
+    const gchar * extra_config)
 {
   gchar *dir = g_dir_make_tmp ("p2p-tracker-bench-XXXXXX", NULL);
   gchar *conf = g_build_filename (dir, "tracker.conf", NULL);
@@ -525,16 +556,27 @@ coordinator_main (const gchar * tracker, const gchar * steps_arg,
   gchar **steps = g_strsplit (steps_arg, ",", -1);
   GSubprocessLauncher *l;
   GSubprocess *tproc;
-  Child *kids = g_new0 (Child, n_workers);
+  Child *kids = g_new0 (Child, n_workers + 1);
+  /* The last child only runs the latency pair: a worker busy with thousands
+   * of clients would add its own main-loop delay to the figure. */
+  Child *lat;
   GPid tpid;
   GError *err = NULL;
   glong hz = sysconf (_SC_CLK_TCK);
   gdouble base_p50 = 0, base_p99 = 0;
   guint64 base_rss = 0;
   guint i, s;
+  int ret = 0;
 
-  g_file_set_contents (conf, "[tracker]\nmax-clients=1000000\n"
-      "max-clients-per-ip=0\neviction-timeout=120\n", -1, NULL);
+  {
+    gchar *c = g_strdup_printf ("[tracker]\nmax-clients=1000000\n"
+        "max-clients-per-ip=0\neviction-timeout=120\n%s\n",
+        extra_config ? extra_config : "");
+
+    g_strdelimit (c, ";", '\n');
+    g_file_set_contents (conf, c, -1, NULL);
+    g_free (c);
+  }
   l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_subprocess_launcher_set_child_setup (l, child_setup, NULL, NULL);
   g_subprocess_launcher_set_stderr_file_path (l, log);
@@ -546,7 +588,7 @@ coordinator_main (const gchar * tracker, const gchar * steps_arg,
   tpid = atoi (g_subprocess_get_identifier (tproc));
   g_usleep (300000);
 
-  for (i = 0; i < n_workers; i++) {
+  for (i = 0; i <= n_workers; i++) {
     gchar *id = g_strdup_printf ("%u", i);
     gchar *line;
 
@@ -564,10 +606,11 @@ coordinator_main (const gchar * tracker, const gchar * steps_arg,
     g_free (line);
     g_free (id);
   }
-  child_write (&kids[0], "lat-start");
-  g_free (child_read (&kids[0]));
+  lat = &kids[n_workers];
+  child_write (lat, "lat-start");
+  g_free (child_read (lat));
 
-  g_print ("gst-p2p-tracker bench: %u worker processes, swarms of %d, "
+  g_print ("gst-p2p-tracker bench: %u load processes, swarms of %d, "
       "ping every %d s, peers every %d s, CPU window %u s, %u relay samples "
       "per step\n", n_workers, SWARM_SIZE, PING_PERIOD_S, PEERS_PERIOD_S,
       window_s, lat_samples);
@@ -611,9 +654,9 @@ coordinator_main (const gchar * tracker, const gchar * steps_arg,
       gint64 a = 0, b = 0;
       guint k = 0;
 
-      child_write (&kids[0], line);
+      child_write (lat, line);
       g_free (line);
-      line = child_read (&kids[0]);
+      line = child_read (lat);
       sscanf (line, "lat %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %u", &a,
           &b, &k);
       g_free (line);
@@ -631,8 +674,8 @@ coordinator_main (const gchar * tracker, const gchar * steps_arg,
         p50, p99, base_p50 > 0 ? p50 / base_p50 : 0,
         base_p99 > 0 ? p99 / base_p99 : 0);
     if (held < target * 0.99) {
-      g_print ("stopping: only %u of %u clients joined (see %s)\n", held,
-          target, log);
+      g_print ("stopping: only %u of %u clients joined\n", held, target);
+      ret = 1;
       break;
     }
   }
@@ -641,7 +684,7 @@ coordinator_main (const gchar * tracker, const gchar * steps_arg,
       "anchor: wt-tracker ~100k peers in 1.2 GB (~12.3 KiB/peer) at ~50 %% "
       "of a core.\n");
 
-  for (i = 0; i < n_workers; i++) {
+  for (i = 0; i <= n_workers; i++) {
     child_write (&kids[i], "quit");
     g_subprocess_wait (kids[i].proc, NULL, NULL);
     g_object_unref (kids[i].out);
@@ -650,18 +693,20 @@ coordinator_main (const gchar * tracker, const gchar * steps_arg,
   g_subprocess_send_signal (tproc, SIGTERM);
   g_subprocess_wait (tproc, NULL, NULL);
   g_print ("tracker exit status %d\n", g_subprocess_get_exit_status (tproc));
+  if (g_subprocess_get_exit_status (tproc) != 0)
+    ret = 1;
   g_object_unref (tproc);
   g_unlink (conf);
   g_unlink (log);
   g_rmdir (dir);
-  return 0;
+  return ret;
 }
 
 int
 main (int argc, char **argv)
 {
   gint worker = -1;
-  gchar *url = NULL, *tracker = NULL;
+  gchar *url = NULL, *tracker = NULL, *extra = NULL;
   gchar *steps = g_strdup ("0,1000,5000,10000,15000,19500");
   gint workers = 2, window = 10, samples = 200;
   GOptionEntry entries[] = {
@@ -675,6 +720,9 @@ main (int argc, char **argv)
         "Seconds of steady state per CPU measurement", "S"},
     {"samples", 0, 0, G_OPTION_ARG_INT, &samples,
         "Relay latency samples per step", "N"},
+    {"tracker-config", 0, 0, G_OPTION_ARG_STRING, &extra,
+          "Extra tracker config keys, ';'-separated (e.g. loop-batch-max-ms=0)",
+        "K=V;K=V"},
     {"worker", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &worker, NULL, NULL},
     {"url", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &url, NULL, NULL},
     {NULL}
@@ -706,5 +754,5 @@ main (int argc, char **argv)
   }
   self = g_file_read_link ("/proc/self/exe", NULL);
   return coordinator_main (tracker, steps, MAX (workers, 1), MAX (window, 1),
-      MAX (samples, 1), self);
+      MAX (samples, 1), self, extra);
 }

@@ -570,6 +570,40 @@ GST_START_TEST (test_sigterm)
 
 GST_END_TEST;
 
+GST_START_TEST (test_tls)
+{
+  TestTracker *t = test_tracker_new (NULL, FALSE);
+  GTlsCertificate *cert;
+  GError *err = NULL;
+  gchar *url;
+  TestWs *ws;
+  JsonObject *o;
+
+  t->cert_path = g_build_filename (t->dir, "cert.pem", NULL);
+  t->key_path = g_build_filename (t->dir, "key.pem", NULL);
+  test_make_certificate (t->cert_path, t->key_path);
+  cert = g_tls_certificate_new_from_file (t->cert_path, &err);
+  fail_unless (cert != NULL);
+  fail_unless (test_tracker_start (t));
+
+  url = g_strdup_printf ("wss://127.0.0.1:%u/", t->port);
+  ws = test_ws_connect_tls (url, cert);
+  fail_unless (ws != NULL, "no wss:// connection");
+  test_ws_send (ws, "{\"type\":\"join\",\"swarm\":\"s\",\"peer\":\"tls\"}");
+  o = test_ws_expect (ws, "welcome", T_MS);
+  fail_unless_equals_string (test_json_str (o, "peer"), "tls");
+  json_object_unref (o);
+  test_ws_free (ws);
+  /* Plain ws:// to a TLS listener gets nowhere. */
+  fail_unless (test_ws_connect (t->url) == NULL);
+
+  g_free (url);
+  g_object_unref (cert);
+  test_tracker_free (t);
+}
+
+GST_END_TEST;
+
 /* ---------------------------------------------------------------- */
 /* GstP2pTrackerClient, on the network thread */
 
@@ -814,6 +848,7 @@ tracker_suite (void)
   tcase_add_test (tc, test_metrics_format);
   tcase_add_test (tc, test_per_ip_limit);
   tcase_add_test (tc, test_sigterm);
+  tcase_add_test (tc, test_tls);
   tcase_add_test (tc, test_client_reconnect);
   return s;
 }

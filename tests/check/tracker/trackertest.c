@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 
 #include <glib/gstdio.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 #include "trackertest.h"
 
@@ -26,6 +28,57 @@ test_tracker_binary (void)
   if (!path)
     path = g_build_filename (root, "tools", "tracker", "gst-p2p-tracker", NULL);
   return path;
+}
+
+static void
+write_datum (const gchar * path, gnutls_datum_t * d)
+{
+  g_assert_true (g_file_set_contents (path, (const gchar *) d->data, d->size,
+          NULL));
+  gnutls_free (d->data);
+}
+
+/**
+ * test_make_certificate:
+ * @cert_path: where to write the PEM certificate
+ * @key_path: where to write the PEM private key
+ *
+ * A self-signed ECDSA P-256 certificate for 127.0.0.1, valid for a day,
+ * made with GnuTLS so the tests need no openssl binary.
+ */
+void
+test_make_certificate (const gchar * cert_path, const gchar * key_path)
+{
+  gnutls_x509_privkey_t key;
+  gnutls_x509_crt_t crt;
+  gnutls_datum_t out;
+  const guint8 serial[] = { 0x01, 0x02, 0x03 };
+  const guint8 lo[] = { 127, 0, 0, 1 };
+  time_t now = time (NULL);
+
+  g_assert_cmpint (gnutls_x509_privkey_init (&key), ==, 0);
+  g_assert_cmpint (gnutls_x509_privkey_generate (key, GNUTLS_PK_ECDSA,
+          GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_SECP256R1), 0), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_init (&crt), ==, 0);
+  gnutls_x509_crt_set_version (crt, 3);
+  gnutls_x509_crt_set_serial (crt, serial, sizeof (serial));
+  gnutls_x509_crt_set_activation_time (crt, now - 60);
+  gnutls_x509_crt_set_expiration_time (crt, now + 86400);
+  gnutls_x509_crt_set_dn_by_oid (crt, GNUTLS_OID_X520_COMMON_NAME, 0,
+      "127.0.0.1", 9);
+  gnutls_x509_crt_set_subject_alt_name (crt, GNUTLS_SAN_IPADDRESS, lo,
+      sizeof (lo), GNUTLS_FSAN_SET);
+  gnutls_x509_crt_set_key (crt, key);
+  g_assert_cmpint (gnutls_x509_crt_sign2 (crt, crt, key, GNUTLS_DIG_SHA256,
+          0), ==, 0);
+  g_assert_cmpint (gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_PEM, &out),
+      ==, 0);
+  write_datum (cert_path, &out);
+  g_assert_cmpint (gnutls_x509_privkey_export2 (key, GNUTLS_X509_FMT_PEM,
+          &out), ==, 0);
+  write_datum (key_path, &out);
+  gnutls_x509_crt_deinit (crt);
+  gnutls_x509_privkey_deinit (key);
 }
 
 static guint16
@@ -119,16 +172,24 @@ test_tracker_start (TestTracker * t)
 {
   GSubprocessLauncher *l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   gchar *listen = g_strdup_printf ("127.0.0.1:%u", t->port);
-  const gchar *argv[10] = { test_tracker_binary (), "--listen", listen,
+  const gchar *argv[16] = { test_tracker_binary (), "--listen", listen,
     "--config", t->config_path, "--verbose", NULL
   };
   GError *err = NULL;
   gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
   gboolean up = FALSE;
 
+  guint n = 6;
+
   if (t->secret_path) {
-    argv[6] = "--secret-file";
-    argv[7] = t->secret_path;
+    argv[n++] = "--secret-file";
+    argv[n++] = t->secret_path;
+  }
+  if (t->cert_path) {
+    argv[n++] = "--tls-cert";
+    argv[n++] = t->cert_path;
+    argv[n++] = "--tls-key";
+    argv[n++] = t->key_path;
   }
   g_clear_object (&t->proc);
   g_subprocess_launcher_set_child_setup (l, child_setup, NULL, NULL);
@@ -211,7 +272,13 @@ test_tracker_free (TestTracker * t)
   g_unlink (t->log_path);
   if (t->secret_path)
     g_unlink (t->secret_path);
+  if (t->cert_path) {
+    g_unlink (t->cert_path);
+    g_unlink (t->key_path);
+  }
   g_rmdir (t->dir);
+  g_free (t->cert_path);
+  g_free (t->key_path);
   g_free (t->dir);
   g_free (t->config_path);
   g_free (t->secret_path);
@@ -373,13 +440,37 @@ connect_done (gpointer data)
  *
  * Returns: (nullable): a connected client, or NULL if the handshake failed.
  */
+/* Trusts exactly @trusted: the tracker's self-signed test certificate. */
+static gboolean
+accept_pinned (SoupMessage * msg, GTlsCertificate * cert,
+    GTlsCertificateFlags errors, gpointer trusted)
+{
+  return g_tls_certificate_is_same (cert, trusted);
+}
+
 TestWs *
 test_ws_connect (const gchar * url)
+{
+  return test_ws_connect_tls (url, NULL);
+}
+
+/**
+ * test_ws_connect_tls:
+ * @url: ws:// or wss:// URL
+ * @trusted: (nullable): the only certificate accepted for wss://
+ *
+ * Returns: (nullable): a connected client, or NULL if the handshake failed.
+ */
+TestWs *
+test_ws_connect_tls (const gchar * url, GTlsCertificate * trusted)
 {
   TestWs *ws = g_new0 (TestWs, 1);
   SoupMessage *msg = soup_message_new ("GET", url);
   ConnectResult r = { 0 };
 
+  if (trusted)
+    g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_pinned),
+        trusted);
   ws->session = soup_session_new ();
   soup_session_websocket_connect_async (ws->session, msg, NULL, NULL,
       G_PRIORITY_DEFAULT, NULL, on_connect, &r);

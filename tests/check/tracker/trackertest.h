@@ -27,9 +27,13 @@ typedef struct
   gchar *log_path;
   gchar *url;
   gchar *metrics_url;
+  gchar *cert_path;             /* set: the tracker serves wss:// */
+  gchar *key_path;
 } TestTracker;
 
 const gchar * test_tracker_binary (void);
+void          test_make_certificate (const gchar * cert_path,
+                                     const gchar * key_path);
 TestTracker * test_tracker_new    (const gchar * config_lines,
                                    gboolean with_secret);
 gboolean      test_tracker_start  (TestTracker * t);
@@ -53,6 +57,8 @@ typedef struct
 } TestWs;
 
 TestWs *      test_ws_connect     (const gchar * url);
+TestWs *      test_ws_connect_tls (const gchar * url,
+                                   GTlsCertificate * trusted);
 void          test_ws_send        (TestWs * ws, const gchar * text);
 void          test_ws_send_binary (TestWs * ws, gsize size);
 JsonObject *  test_ws_recv        (TestWs * ws, guint timeout_ms);
