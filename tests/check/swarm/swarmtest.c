@@ -33,6 +33,7 @@ typedef struct
   gchar *error;
   gboolean done;
   guint attempts;
+  GSource *retry;               /* (loop) */
 } Get;
 
 GBytes *
@@ -156,6 +157,10 @@ new_on_loop (gpointer data)
 static void
 get_free (Get * g)
 {
+  if (g->retry) {
+    g_source_destroy (g->retry);
+    g_source_unref (g->retry);
+  }
   if (g->bytes)
     g_bytes_unref (g->bytes);
   g_free (g->error);
@@ -201,9 +206,17 @@ free_on_loop (gpointer data)
 {
   TestViewer *v = data;
 
-  g_signal_handlers_disconnect_by_data (v->swarm, v);
-  gst_p2p_swarm_stop (v->swarm);
-  g_clear_object (&v->swarm);
+  GstP2pSwarm *swarm = v->swarm;
+  guint i;
+
+  g_signal_handlers_disconnect_by_data (swarm, v);
+  /* Fetches still running fail now; their callbacks may come from idles:
+   * let them run while the Gets exist, seeing v->swarm NULL. */
+  v->swarm = NULL;
+  gst_p2p_swarm_stop (swarm);
+  for (i = 0; i < 100 && g_main_context_iteration
+      (gst_p2p_loop_get_context (gst_p2p_loop_get_default ()), FALSE); i++);
+  g_object_unref (swarm);
   g_hash_table_remove_all (v->gets);
   return G_SOURCE_REMOVE;
 }
@@ -267,7 +280,11 @@ static void get_attempt (Get * g);
 static gboolean
 retry_cb (gpointer data)
 {
-  get_attempt (data);
+  Get *g = data;
+
+  g_source_unref (g->retry);
+  g->retry = NULL;
+  get_attempt (g);
   return G_SOURCE_REMOVE;
 }
 
@@ -291,8 +308,13 @@ on_fetched (GObject * source, GAsyncResult * res, gpointer data)
   GBytes *bytes;
   GSource *s;
 
-  if (!g->v->swarm)
+  if (!g->v->swarm) {
+    bytes = gst_p2p_swarm_fetch_finish (GST_P2P_SWARM (source), res, NULL,
+        NULL, NULL, NULL);
+    if (bytes)
+      g_bytes_unref (bytes);
     return;
+  }
   bytes = gst_p2p_swarm_fetch_finish (GST_P2P_SWARM (source), res, NULL,
       NULL, NULL, &err);
   if (bytes) {
@@ -310,10 +332,9 @@ on_fetched (GObject * source, GAsyncResult * res, gpointer data)
       err->message);
   g_error_free (err);
   /* Busy, not linked yet, no holder yet: try again shortly. */
-  s = g_timeout_source_new (100);
+  g->retry = s = g_timeout_source_new (100);
   g_source_set_callback (s, retry_cb, g, NULL);
   g_source_attach (s, gst_p2p_loop_get_context (gst_p2p_loop_get_default ()));
-  g_source_unref (s);
 }
 
 static void
