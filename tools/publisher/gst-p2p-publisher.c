@@ -343,8 +343,8 @@ republish (gpointer data)
       g_object_set (ls->client, "token", token, NULL);
       g_free (token);
     }
-    if (gst_p2p_tracker_client_get_state (ls->client) !=
-        GST_P2P_TRACKER_CLIENT_JOINED)
+    if (p->opt.republish_s == 0 || gst_p2p_tracker_client_get_state
+        (ls->client) != GST_P2P_TRACKER_CLIENT_JOINED)
       continue;
     for (l = ls->recent.head; l; l = l->next) {
       if (gst_p2p_tracker_client_publish (ls->client, l->data))
@@ -363,11 +363,11 @@ loop_start (gpointer data)
 
   p->loop_swarms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) loop_swarm_free);
-  if (p->opt.republish_s > 0) {
-    p->republish_source = g_timeout_source_new_seconds (p->opt.republish_s);
-    g_source_set_callback (p->republish_source, republish, p, NULL);
-    g_source_attach (p->republish_source, gst_p2p_loop_get_context (p->loop));
-  }
+  /* Also renews minted tokens, so it runs even without re-publication. */
+  p->republish_source = g_timeout_source_new_seconds (p->opt.republish_s ?
+      p->opt.republish_s : 60);
+  g_source_set_callback (p->republish_source, republish, p, NULL);
+  g_source_attach (p->republish_source, gst_p2p_loop_get_context (p->loop));
   return G_SOURCE_REMOVE;
 }
 
