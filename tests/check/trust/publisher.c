@@ -22,6 +22,7 @@
 #endif
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <glib/gstdio.h>
@@ -439,6 +440,98 @@ GST_START_TEST (test_publisher_end_to_end)
 
 GST_END_TEST;
 
+/* Live DASH (SegmentTimeline, fMP4): every Representation's init segment
+ * and new media segments are fetched and published. Checked through the
+ * publisher's own stats line: the viewer side is the same code as above. */
+GST_START_TEST (test_publisher_dash_live)
+{
+  GError *err = NULL;
+  gchar *docroot, *keydir, *key_path, *log_path, *mpd_url, *pub, *tail = NULL;
+  gchar *bin = publisher_binary ();
+  GstP2pTestOrigin *origin;
+  GstP2pTestPackager *pk;
+  TestTracker *tracker;
+  GSubprocess *publisher;
+  GSubprocessLauncher *launcher;
+  guint64 segments = 0, inits = 0;
+  gint64 deadline;
+
+  fail_unless (gst_p2p_test_origin_is_available ());
+  fail_unless (gst_p2p_test_packager_is_available ());
+  docroot = gst_p2p_test_fs_make_tmp_dir ("p2p-trust-XXXXXX", &err);
+  fail_unless (docroot != NULL);
+  keydir = g_dir_make_tmp ("p2p-trust-key-XXXXXX", NULL);
+  key_path = g_build_filename (keydir, "operator.pem", NULL);
+  log_path = g_build_filename (keydir, "publisher.log", NULL);
+  pk = gst_p2p_test_packager_new (GST_P2P_TEST_PACKAGE_DASH_TIMELINE, docroot,
+      "dash-live");
+  gst_p2p_test_packager_set_duration (pk, 40);
+  gst_p2p_test_packager_set_segment_duration (pk, 1);
+  gst_p2p_test_packager_set_live (pk, TRUE, 5);
+  fail_unless (gst_p2p_test_packager_start (pk, &err), "%s",
+      err ? err->message : "?");
+  origin = gst_p2p_test_origin_start (docroot, &err);
+  fail_unless (origin != NULL, "origin: %s", err ? err->message : "?");
+  fail_unless (gst_p2p_test_packager_wait_for_segments (pk, 2, 30000, &err),
+      "%s", err ? err->message : "?");
+  mpd_url = g_strdup_printf ("%s/%s", gst_p2p_test_origin_get_base_uri (origin),
+      gst_p2p_test_packager_get_entry_path (pk));
+  tracker = test_tracker_new (NULL, TRUE);
+  fail_unless (test_tracker_start (tracker), "tracker did not start");
+  pub = make_key (key_path);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log_path);
+  publisher = g_subprocess_launcher_spawn (launcher, &err, bin,
+      "--manifest", mpd_url, "--tracker", tracker->url, "--key", key_path,
+      "--tracker-secret", tracker->secret_path, "--stats-interval", "1", NULL);
+  fail_unless (publisher != NULL, "%s", err ? err->message : "?");
+  g_object_unref (launcher);
+
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while ((segments < 4 || inits < 1) && g_get_monotonic_time () < deadline) {
+    const gchar *line;
+
+    g_usleep (500 * 1000);
+    g_free (tail);
+    tail = gst_p2p_test_process_log_tail (log_path, 2000);
+    line = g_strrstr (tail, "stats segments_published=");
+    if (line)
+      sscanf (line, "stats segments_published=%" G_GUINT64_FORMAT
+          " init_published=%" G_GUINT64_FORMAT, &segments, &inits);
+  }
+  fail_unless (segments >= 4 && inits >= 1, "DASH: %" G_GUINT64_FORMAT
+      " segments, %" G_GUINT64_FORMAT " init segments; log:\n%s", segments,
+      inits, tail);
+  fail_unless (strstr (tail, "fetch_errors=0 ") != NULL, "%s", tail);
+  g_print ("DASH publisher: %s\n", g_strrstr (tail, "stats "));
+
+  g_subprocess_send_signal (publisher, SIGTERM);
+  fail_unless (gst_p2p_test_process_wait (publisher, 10000));
+  fail_unless (g_subprocess_get_if_exited (publisher)
+      && g_subprocess_get_exit_status (publisher) == 0);
+
+  g_object_unref (publisher);
+  test_tracker_free (tracker);
+  gst_p2p_test_packager_free (pk);
+  gst_p2p_test_origin_free (origin);
+  gst_p2p_test_fs_rm_rf (docroot);
+  g_unlink (key_path);
+  g_unlink (log_path);
+  g_rmdir (keydir);
+  g_free (tail);
+  g_free (pub);
+  g_free (keydir);
+  g_free (key_path);
+  g_free (log_path);
+  g_free (docroot);
+  g_free (mpd_url);
+  g_free (bin);
+}
+
+GST_END_TEST;
+
 static Suite *
 trust_publisher_suite (void)
 {
@@ -448,6 +541,7 @@ trust_publisher_suite (void)
   tcase_set_timeout (tc, 120);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_publisher_end_to_end);
+  tcase_add_test (tc, test_publisher_dash_live);
   return s;
 }
 
