@@ -38,6 +38,9 @@
 #include "gstp2prequestkind.h"
 #include "http/gstp2phttpfetch.h"
 #include "http/gstp2phttpsession.h"
+#include "net/gstp2ploop.h"
+#include "engine/gstp2pengine.h"
+#include "engine/gstp2penginerequest.h"
 #include "gstp2phttpsrc.h"
 
 GST_DEBUG_CATEGORY_STATIC (p2phttpsrc_debug);
@@ -62,6 +65,16 @@ GST_DEBUG_CATEGORY_STATIC (p2phttpsrc_debug);
 #define INITIAL_SSL_USE_SYSTEM_CA_FILE FALSE
 #define DEFAULT_RETRIES 3
 #define DEFAULT_METHOD NULL
+#define DEFAULT_P2P TRUE
+#define DEFAULT_STORE_SIZE (64 * 1024 * 1024)
+#define DEFAULT_UPLOAD TRUE
+#define DEFAULT_UPLOAD_RATE 0
+#define DEFAULT_MAX_UPLOADS 1
+#define DEFAULT_STATS_INTERVAL 5
+/* Store-served fragments go downstream in chunks of this size. */
+#define SERVE_CHUNK (64 * 1024)
+/* The largest fragment whose CDN bytes are handed to the engine. */
+#define MAX_TEE_SIZE (64 * 1024 * 1024)
 
 /* souphttpsrc's prefix stays first: CDNs that sniff for GStreamer players
  * keep working; ours follows so logs can tell the two apart. A trailing
@@ -96,6 +109,18 @@ enum
   PROP_RETRIES,
   PROP_METHOD,
   PROP_REQUEST_KIND,
+  PROP_P2P,
+  PROP_TRACKER,
+  PROP_TRACKER_TOKEN,
+  PROP_TRUST_KEY,
+  PROP_STUN_SERVER,
+  PROP_TURN_SERVER,
+  PROP_SWARM_ID,
+  PROP_STORE_SIZE,
+  PROP_UPLOAD,
+  PROP_UPLOAD_RATE,
+  PROP_MAX_UPLOADS,
+  PROP_STATS_INTERVAL,
   N_PROPERTIES
 };
 
@@ -145,6 +170,54 @@ struct _GstP2pHttpSrc
   gint retry_count;
   GstEvent *http_headers_event;
   guint64 fetches;
+
+  /* P2P properties, under the object lock */
+  gboolean p2p;
+  gchar *tracker;
+  gchar *tracker_token;
+  gchar *trust_key;
+  gchar *stun_server;
+  gchar *turn_server;
+  gchar *swarm_id;
+  guint64 store_size;
+  gboolean upload;
+  guint64 upload_rate;
+  guint max_uploads;
+  guint stats_interval;
+
+  /* The engine given by a context (object lock); NULL in a context means
+   * P2P off for the pipeline */
+  gboolean have_context;
+  GstP2pEngine *context_engine;
+  gboolean asked_context;       /* streaming thread */
+
+  /* Streaming thread, per start(): the engine for this request, the
+   * engine's answer (engine_req also under the object lock for unlock()),
+   * the store's bytes being served, the CDN bytes being teed into the
+   * engine, the manifest body being collected */
+  GstP2pEngine *engine;
+  GstP2pEngineRequest *engine_req;
+  gboolean engine_asked;
+  GBytes *served;
+  guint64 served_start;
+  gboolean tee_on;
+  GByteArray *tee;
+  guint64 tee_start;
+  guint64 cdn_bytes;            /* of this fragment, from the CDN */
+  gint64 cdn_total_size;
+  gchar *cdn_content_type;
+  gint manifest_state;          /* 0 undecided, 1 collecting, -1 not */
+  GByteArray *manifest;
+
+  /* Per-source statistics, under the object lock */
+  guint64 st_bytes_from_cdn;
+  guint64 st_bytes_from_store;
+  guint64 st_segments_from_cdn;
+  guint64 st_segments_from_store;
+  guint64 st_deadline_misses;
+  guint64 st_cdn_fallbacks;
+  guint64 st_fragments;
+  GSource *stats_timer;
 };
 
 static void gst_p2p_http_src_uri_handler_init (gpointer g_iface,
@@ -256,6 +329,32 @@ nonempty (const gchar * s)
   return s && *s ? s : NULL;
 }
 
+/* With the object lock: the request for the current range, borrowing the
+ * properties' strings. */
+static void
+gst_p2p_http_src_fill_request (GstP2pHttpSrc * src, GstP2pHttpRequest * request)
+{
+  memset (request, 0, sizeof (*request));
+  request->uri = src->location;
+  request->method = src->method;
+  request->range_start = src->read_position;
+  request->range_stop = src->stop_position;
+  request->extra_headers = src->extra_headers;
+  request->user_agent = src->user_agent;
+  request->cookies = (const gchar * const *) src->cookies;
+  request->user_id = nonempty (src->user_id);
+  request->user_pw = nonempty (src->user_pw);
+  request->proxy_id = nonempty (src->proxy_id);
+  request->proxy_pw = nonempty (src->proxy_pw);
+  request->compress = src->compress;
+  request->keep_alive = src->keep_alive;
+  request->automatic_redirect = src->automatic_redirect;
+  request->ssl_strict = src->ssl_strict;
+  request->iradio_mode = src->iradio_mode;
+  request->log_level = src->log_level;
+  request->log_object = G_OBJECT (src);
+}
+
 /* Streaming thread. Builds and starts the request for the current range. */
 static GstFlowReturn
 gst_p2p_http_src_start_fetch (GstP2pHttpSrc * src)
@@ -268,24 +367,7 @@ gst_p2p_http_src_start_fetch (GstP2pHttpSrc * src)
     GST_OBJECT_UNLOCK (src);
     return GST_FLOW_FLUSHING;
   }
-  request.uri = src->location;
-  request.method = src->method;
-  request.range_start = src->read_position;
-  request.range_stop = src->stop_position;
-  request.extra_headers = src->extra_headers;
-  request.user_agent = src->user_agent;
-  request.cookies = (const gchar * const *) src->cookies;
-  request.user_id = nonempty (src->user_id);
-  request.user_pw = nonempty (src->user_pw);
-  request.proxy_id = nonempty (src->proxy_id);
-  request.proxy_pw = nonempty (src->proxy_pw);
-  request.compress = src->compress;
-  request.keep_alive = src->keep_alive;
-  request.automatic_redirect = src->automatic_redirect;
-  request.ssl_strict = src->ssl_strict;
-  request.iradio_mode = src->iradio_mode;
-  request.log_level = src->log_level;
-  request.log_object = G_OBJECT (src);
+  gst_p2p_http_src_fill_request (src, &request);
 
   fetch = gst_p2p_http_fetch_new (src->session, &request);
   src->fetch = fetch;
@@ -687,6 +769,543 @@ gst_p2p_http_src_classify (GstP2pHttpSrc * src, GstP2pHttpFetch * fetch,
 }
 
 /* ---------------------------------------------------------------------- */
+/* P2P: the engine                                                        */
+
+/* Any thread: a context set by a bin (or the application) brings the
+ * pipeline's engine, or says P2P is off for it. */
+static void
+gst_p2p_http_src_set_context (GstElement * element, GstContext * context)
+{
+  GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (element);
+  GstP2pEngine *engine;
+
+  if (gst_p2p_engine_context_get (context, &engine)) {
+    GST_OBJECT_LOCK (src);
+    g_clear_object (&src->context_engine);
+    src->context_engine = engine;
+    src->have_context = TRUE;
+    GST_OBJECT_UNLOCK (src);
+    GST_DEBUG_OBJECT (src, "engine from context: %p", engine);
+  }
+  GST_ELEMENT_CLASS (parent_class)->set_context (element, context);
+}
+
+/* Streaming thread, from start(): which engine serves this source, if any.
+ * In order: the p2p switch; an engine from a context (the pipeline's, set
+ * by the application or by the first source that made one); an engine made
+ * from our own properties (which default to the environment), which is then
+ * announced as a context so the pipeline's other sources — including the
+ * demuxers' parentless downloader sources — share it. No tracker, no
+ * engine: a plain CDN source. */
+static GstP2pEngine *
+gst_p2p_http_src_resolve_engine (GstP2pHttpSrc * src)
+{
+  GstP2pEngineConfig config;
+  GstP2pEngine *engine = NULL;
+  GError *error = NULL;
+  gboolean have_context;
+
+  GST_OBJECT_LOCK (src);
+  if (!src->p2p) {
+    GST_OBJECT_UNLOCK (src);
+    return NULL;
+  }
+  have_context = src->have_context;
+  GST_OBJECT_UNLOCK (src);
+
+  if (!have_context && !src->asked_context) {
+    src->asked_context = TRUE;
+    /* bins answer synchronously with gst_element_set_context() */
+    gst_element_post_message (GST_ELEMENT (src),
+        gst_message_new_need_context (GST_OBJECT (src),
+            GST_P2P_ENGINE_CONTEXT_TYPE));
+  }
+
+  GST_OBJECT_LOCK (src);
+  if (src->have_context) {
+    engine = src->context_engine ? g_object_ref (src->context_engine) : NULL;
+    GST_OBJECT_UNLOCK (src);
+    return engine;
+  }
+  if (!nonempty (src->tracker)) {
+    GST_OBJECT_UNLOCK (src);
+    return NULL;
+  }
+  gst_p2p_engine_config_init (&config);
+  config.tracker = src->tracker;
+  config.tracker_token = nonempty (src->tracker_token);
+  config.trust_key = nonempty (src->trust_key);
+  config.stun_server = nonempty (src->stun_server);
+  config.turn_server = nonempty (src->turn_server);
+  config.swarm_id = nonempty (src->swarm_id);
+  config.store_size = src->store_size;
+  config.upload = src->upload;
+  config.upload_rate = src->upload_rate;
+  config.max_uploads = src->max_uploads;
+  engine = gst_p2p_engine_get_shared (&config, &error);
+  GST_OBJECT_UNLOCK (src);
+
+  if (!engine) {
+    GST_ELEMENT_WARNING (src, RESOURCE, SETTINGS,
+        ("P2P configuration refused, playing from the CDN only"), ("%s",
+            error->message));
+    g_clear_error (&error);
+    return NULL;
+  }
+
+  {
+    GstContext *context = gst_p2p_engine_context_new (engine);
+
+    GST_OBJECT_LOCK (src);
+    g_clear_object (&src->context_engine);
+    src->context_engine = g_object_ref (engine);
+    src->have_context = TRUE;
+    GST_OBJECT_UNLOCK (src);
+    GST_INFO_OBJECT (src, "P2P engine %p, tracker %s", engine,
+        gst_p2p_engine_get_tracker (engine));
+    gst_element_post_message (GST_ELEMENT (src),
+        gst_message_new_have_context (GST_OBJECT (src), context));
+  }
+  return engine;
+}
+
+/* ---------------------------------------------------------------------- */
+/* P2P: statistics                                                        */
+
+static GstStructure *
+gst_p2p_http_src_stats (GstP2pHttpSrc * src, GstP2pEngine * engine)
+{
+  GstP2pEngineStats est;
+  GstStructure *s;
+
+  gst_p2p_engine_get_stats (engine, &est);
+  s = gst_p2p_engine_stats_to_structure (&est, "p2p-stats");
+  GST_OBJECT_LOCK (src);
+  gst_structure_set (s,
+      "source-bytes-from-cdn", G_TYPE_UINT64, src->st_bytes_from_cdn,
+      "source-bytes-from-store", G_TYPE_UINT64, src->st_bytes_from_store,
+      "source-segments-from-cdn", G_TYPE_UINT64, src->st_segments_from_cdn,
+      "source-segments-from-store", G_TYPE_UINT64,
+      src->st_segments_from_store,
+      "source-deadline-misses", G_TYPE_UINT64, src->st_deadline_misses,
+      "source-cdn-fallbacks", G_TYPE_UINT64, src->st_cdn_fallbacks,
+      "source-fragments", G_TYPE_UINT64, src->st_fragments, NULL);
+  GST_OBJECT_UNLOCK (src);
+  return s;
+}
+
+static void
+gst_p2p_http_src_post_stats (GstP2pHttpSrc * src, GstP2pEngine * engine)
+{
+  gst_element_post_message (GST_ELEMENT (src),
+      gst_message_new_element (GST_OBJECT (src),
+          gst_p2p_http_src_stats (src, engine)));
+}
+
+typedef struct
+{
+  GWeakRef src;
+  GstP2pEngine *engine;
+} StatsTimer;
+
+static void
+stats_timer_free (StatsTimer * t)
+{
+  g_weak_ref_clear (&t->src);
+  g_object_unref (t->engine);
+  g_free (t);
+}
+
+/* Network thread: the periodic p2p-stats while the source exists. */
+static gboolean
+gst_p2p_http_src_stats_tick (gpointer data)
+{
+  StatsTimer *t = data;
+  GstP2pHttpSrc *src = g_weak_ref_get (&t->src);
+
+  if (!src)
+    return G_SOURCE_REMOVE;
+  gst_p2p_http_src_post_stats (src, t->engine);
+  gst_object_unref (src);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Streaming thread: a source that carries fragments reports every
+ * stats-interval seconds from now on. */
+static void
+gst_p2p_http_src_start_stats (GstP2pHttpSrc * src, GstP2pEngine * engine)
+{
+  StatsTimer *t;
+  guint interval;
+
+  GST_OBJECT_LOCK (src);
+  interval = src->stats_interval;
+  if (src->stats_timer || interval == 0) {
+    GST_OBJECT_UNLOCK (src);
+    return;
+  }
+  t = g_new0 (StatsTimer, 1);
+  g_weak_ref_init (&t->src, src);
+  t->engine = g_object_ref (engine);
+  src->stats_timer = g_timeout_source_new_seconds (interval);
+  g_source_set_callback (src->stats_timer, gst_p2p_http_src_stats_tick, t,
+      (GDestroyNotify) stats_timer_free);
+  g_source_attach (src->stats_timer,
+      gst_p2p_loop_get_context (gst_p2p_loop_get_default ()));
+  GST_OBJECT_UNLOCK (src);
+}
+
+/* ---------------------------------------------------------------------- */
+/* P2P: fragments                                                         */
+
+/* Streaming thread: the source is done with the engine's answer for this
+ * range; @complete says the fragment was delivered whole. */
+static void
+gst_p2p_http_src_engine_end (GstP2pHttpSrc * src, gboolean complete)
+{
+  GstP2pEngineRequest *req;
+  GBytes *body = NULL;
+
+  GST_OBJECT_LOCK (src);
+  req = src->engine_req;
+  src->engine_req = NULL;
+  GST_OBJECT_UNLOCK (src);
+
+  if (req) {
+    gboolean served = src->served != NULL;
+
+    if (complete && src->tee_on && src->tee)
+      body = g_byte_array_free_to_bytes (g_steal_pointer (&src->tee));
+    GST_OBJECT_LOCK (src);
+    if (complete) {
+      src->st_fragments++;
+      if (served)
+        src->st_segments_from_store++;
+      else if (src->cdn_bytes > 0)
+        src->st_segments_from_cdn++;
+    }
+    GST_OBJECT_UNLOCK (src);
+    gst_p2p_engine_request_finish (req, complete, src->cdn_bytes, body,
+        src->cdn_total_size, src->cdn_content_type);
+    g_clear_pointer (&body, g_bytes_unref);
+    gst_p2p_engine_request_unref (req);
+  }
+  g_clear_pointer (&src->served, g_bytes_unref);
+  if (src->tee) {
+    g_byte_array_unref (src->tee);
+    src->tee = NULL;
+  }
+  src->tee_on = FALSE;
+  src->cdn_bytes = 0;
+  src->cdn_total_size = -1;
+  g_clear_pointer (&src->cdn_content_type, g_free);
+  src->engine_asked = FALSE;
+}
+
+/* The http-headers of a fragment served from the store: the structure a
+ * CDN response would have (200 or 206, Content-Length, Content-Range), so
+ * the demuxer and the application see the same shape. */
+static void
+gst_p2p_http_src_announce_served (GstP2pHttpSrc * src, GstP2pEngineRequest *
+    req, gsize size)
+{
+  GstStructure *s, *rq, *rs;
+  gboolean ranged = src->read_position > 0
+      || src->stop_position != (guint64) - 1;
+  gint64 total = gst_p2p_engine_request_get_total_size (req);
+  const gchar *ctype = gst_p2p_engine_request_get_content_type (req);
+  gchar *v;
+
+  rq = gst_structure_new_empty ("request-headers");
+  rs = gst_structure_new_empty ("response-headers");
+  GST_OBJECT_LOCK (src);
+  s = gst_structure_new ("http-headers", "uri", G_TYPE_STRING, src->location,
+      "http-status-code", G_TYPE_UINT, ranged ? 206 : 200, NULL);
+  if (src->user_agent)
+    gst_structure_set (rq, "User-Agent", G_TYPE_STRING,
+        g_strchomp (g_strdup (src->user_agent)), NULL);
+  if (!src->compress)
+    gst_structure_set (rq, "Accept-Encoding", G_TYPE_STRING, "identity", NULL);
+  if (src->cookies && src->cookies[0]) {
+    v = g_strjoinv ("; ", src->cookies);
+    gst_structure_set (rq, "Cookie", G_TYPE_STRING, v, NULL);
+    g_free (v);
+  }
+  if (src->extra_headers) {
+    guint i, n = gst_structure_n_fields (src->extra_headers);
+
+    for (i = 0; i < n; i++) {
+      const gchar *name = gst_structure_nth_field_name (src->extra_headers, i);
+      const GValue *value = gst_structure_get_value (src->extra_headers, name);
+
+      if (G_VALUE_HOLDS_STRING (value))
+        gst_structure_set_value (rq, name, value);
+    }
+  }
+  GST_OBJECT_UNLOCK (src);
+  if (ranged) {
+    v = src->stop_position != (guint64) - 1 ?
+        g_strdup_printf ("bytes=%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT,
+        src->read_position, src->stop_position - 1) :
+        g_strdup_printf ("bytes=%" G_GUINT64_FORMAT "-", src->read_position);
+    gst_structure_set (rq, "Range", G_TYPE_STRING, v, NULL);
+    g_free (v);
+    v = total >= 0 ? g_strdup_printf ("bytes %" G_GUINT64_FORMAT "-%"
+        G_GUINT64_FORMAT "/%" G_GINT64_FORMAT, src->read_position,
+        src->read_position + size - 1, total) :
+        g_strdup_printf ("bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT
+        "/*", src->read_position, src->read_position + size - 1);
+    gst_structure_set (rs, "Content-Range", G_TYPE_STRING, v, NULL);
+    g_free (v);
+  }
+  v = g_strdup_printf ("%" G_GSIZE_FORMAT, size);
+  gst_structure_set (rs, "Content-Length", G_TYPE_STRING, v, NULL);
+  g_free (v);
+  if (ctype)
+    gst_structure_set (rs, "Content-Type", G_TYPE_STRING, ctype, NULL);
+  gst_structure_set (rs, "Accept-Ranges", G_TYPE_STRING, "bytes", NULL);
+  gst_structure_set (s, "request-headers", GST_TYPE_STRUCTURE, rq,
+      "response-headers", GST_TYPE_STRUCTURE, rs, NULL);
+  gst_structure_free (rq);
+  gst_structure_free (rs);
+
+  gst_element_post_message (GST_ELEMENT_CAST (src),
+      gst_message_new_element (GST_OBJECT_CAST (src), gst_structure_copy (s)));
+  gst_clear_event (&src->http_headers_event);
+  src->http_headers_event =
+      gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM_STICKY, s);
+
+  if (!ranged)
+    gst_p2p_http_src_update_size (src, size);
+  else if (total >= 0)
+    gst_p2p_http_src_update_size (src, total);
+}
+
+/* Streaming thread, before the first byte of a fragment: asks the engine.
+ * Returns OK (serve from src->served, or fetch from the CDN as usual) or
+ * FLUSHING. */
+static GstFlowReturn
+gst_p2p_http_src_ask_engine (GstP2pHttpSrc * src)
+{
+  GstP2pHttpRequest request;
+  GstP2pEngineRequest *req;
+  GstP2pEngineAnswer answer;
+  gint64 timeout = gst_p2p_http_src_timeout_us (src);
+
+  src->engine_asked = TRUE;
+  src->tee_start = src->read_position;
+  src->cdn_bytes = 0;
+  src->cdn_total_size = -1;
+  GST_OBJECT_LOCK (src);
+  if (src->flushing) {
+    GST_OBJECT_UNLOCK (src);
+    src->engine_asked = FALSE;
+    return GST_FLOW_FLUSHING;
+  }
+  gst_p2p_http_src_fill_request (src, &request);
+  req = gst_p2p_engine_request_fragment (src->engine, src->location,
+      src->read_position, src->stop_position, src->session, &request);
+  src->engine_req = req;
+  GST_OBJECT_UNLOCK (src);
+
+  gst_p2p_http_src_start_stats (src, src->engine);
+
+  /* the engine's own waits end by the player's deadline; ours is the
+   * element's timeout (as for a CDN response), 15 s if none */
+  answer = gst_p2p_engine_request_wait (req, g_get_monotonic_time () +
+      (timeout > 0 ? timeout : 15 * G_USEC_PER_SEC));
+  GST_DEBUG_OBJECT (src, "engine says %s (%s) for %s",
+      answer == GST_P2P_ENGINE_ANSWER_SERVE ? "serve" :
+      answer == GST_P2P_ENGINE_ANSWER_CDN ? "cdn" : "cancelled",
+      gst_p2p_engine_request_get_reason (req), src->location);
+
+  switch (answer) {
+    case GST_P2P_ENGINE_ANSWER_SERVE:{
+      GBytes *data = gst_p2p_engine_request_get_data (req);
+      gsize size = g_bytes_get_size (data);
+
+      if (src->stop_position != (guint64) - 1
+          && size != src->stop_position - src->read_position) {
+        /* cannot happen: the store holds exactly the range; be safe */
+        GST_WARNING_OBJECT (src, "stored size %" G_GSIZE_FORMAT " is not "
+            "the range's, CDN", size);
+        g_bytes_unref (data);
+        break;
+      }
+      src->served = data;
+      src->served_start = src->read_position;
+      gst_p2p_http_src_set_kind (src, GST_P2P_REQUEST_FRAGMENT);
+      gst_p2p_http_src_announce_served (src, req, size);
+      break;
+    }
+    case GST_P2P_ENGINE_ANSWER_CDN:
+      if (gst_p2p_engine_request_missed_deadline (req)) {
+        GST_OBJECT_LOCK (src);
+        src->st_deadline_misses++;
+        GST_OBJECT_UNLOCK (src);
+      } else if (g_strcmp0 (gst_p2p_engine_request_get_reason (req),
+              "wait expired") == 0) {
+        GST_OBJECT_LOCK (src);
+        src->st_cdn_fallbacks++;
+        GST_OBJECT_UNLOCK (src);
+      }
+      if (gst_p2p_engine_request_wants_bytes (req)) {
+        src->tee_on = TRUE;
+        src->tee = g_byte_array_new ();
+      }
+      break;
+    case GST_P2P_ENGINE_ANSWER_CANCELLED:
+    default:
+      gst_p2p_http_src_engine_end (src, FALSE);
+      return GST_FLOW_FLUSHING;
+  }
+  return GST_FLOW_OK;
+}
+
+/* Streaming thread: the next chunk of a fragment served from the store. */
+static GstFlowReturn
+gst_p2p_http_src_serve (GstP2pHttpSrc * src, GstBuffer ** outbuf)
+{
+  gsize size, offset, n;
+  const guint8 *data = g_bytes_get_data (src->served, &size);
+  GstBuffer *buf;
+
+  offset = src->read_position - src->served_start;
+  if (offset >= size)
+    return GST_FLOW_EOS;
+  n = MIN (size - offset, SERVE_CHUNK);
+  buf = gst_buffer_new ();
+  gst_buffer_append_memory (buf,
+      gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY, (gpointer) data, size,
+          offset, n, g_bytes_ref (src->served),
+          (GDestroyNotify) g_bytes_unref));
+  gst_p2p_http_src_push_headers_event (src);
+  GST_BUFFER_OFFSET (buf) = src->read_position;
+  GST_BUFFER_OFFSET_END (buf) = src->read_position + n;
+  src->read_position += n;
+  GST_OBJECT_LOCK (src);
+  src->st_bytes_from_store += n;
+  GST_OBJECT_UNLOCK (src);
+  *outbuf = buf;
+  return GST_FLOW_OK;
+}
+
+/* Streaming thread: a CDN chunk of a fragment: counted, and kept for the
+ * engine when it wants the bytes. */
+static void
+gst_p2p_http_src_tee (GstP2pHttpSrc * src, GstBuffer * buf)
+{
+  gsize size = gst_buffer_get_size (buf);
+
+  src->cdn_bytes += size;
+  GST_OBJECT_LOCK (src);
+  src->st_bytes_from_cdn += size;
+  GST_OBJECT_UNLOCK (src);
+  if (src->cdn_total_size < 0 && src->content_size >= 0)
+    src->cdn_total_size = src->content_size;
+  if (!src->tee_on)
+    return;
+  if (src->tee->len + size > MAX_TEE_SIZE) {
+    GST_INFO_OBJECT (src, "fragment larger than %u bytes, not stored",
+        MAX_TEE_SIZE);
+    src->tee_on = FALSE;
+    g_byte_array_set_size (src->tee, 0);
+    return;
+  }
+  {
+    GstMapInfo map;
+
+    gst_buffer_map (buf, &map, GST_MAP_READ);
+    g_byte_array_append (src->tee, map.data, map.size);
+    gst_buffer_unmap (buf, &map);
+  }
+}
+
+/* ---------------------------------------------------------------------- */
+/* P2P: manifests and playlists                                           */
+
+/* Does this look like a playlist or an MPD (not a progressive file)? */
+static gboolean
+looks_like_manifest (GstBuffer * buf)
+{
+  GstMapInfo map;
+  gboolean yes = FALSE;
+  gsize i = 0;
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
+    return FALSE;
+  if (map.size >= 3 && memcmp (map.data, "\xef\xbb\xbf", 3) == 0)
+    i = 3;
+  while (i < map.size && g_ascii_isspace (map.data[i]))
+    i++;
+  yes = (map.size - i >= 7 && memcmp (map.data + i, "#EXTM3U", 7) == 0) ||
+      (i < map.size && map.data[i] == '<');
+  gst_buffer_unmap (buf, &map);
+  return yes;
+}
+
+/* Streaming thread: each buffer of a manifest/playlist response; the body
+ * goes downstream unchanged and, bounded, into a copy for the engine. */
+static void
+gst_p2p_http_src_collect_manifest (GstP2pHttpSrc * src, GstBuffer * buf)
+{
+  GstMapInfo map;
+
+  if (src->manifest_state == 0) {
+    GstP2pRequestKind kind;
+
+    GST_OBJECT_LOCK (src);
+    kind = src->kind;
+    GST_OBJECT_UNLOCK (src);
+    /* keys, clock sync, fragments never; a progressive file neither */
+    src->manifest_state = (kind == GST_P2P_REQUEST_MANIFEST
+        || kind == GST_P2P_REQUEST_PLAYLIST) && GST_BUFFER_OFFSET (buf) == 0
+        && looks_like_manifest (buf) ? 1 : -1;
+    if (src->manifest_state == 1)
+      src->manifest = g_byte_array_new ();
+  }
+  if (src->manifest_state != 1)
+    return;
+  if (src->manifest->len + gst_buffer_get_size (buf) >
+      GST_P2P_ENGINE_MAX_MANIFEST_SIZE) {
+    GST_INFO_OBJECT (src, "%s: larger than %u bytes, not given to the engine",
+        src->location, GST_P2P_ENGINE_MAX_MANIFEST_SIZE);
+    gst_p2p_engine_note_manifest_too_large (src->engine);
+    src->manifest_state = -1;
+    g_clear_pointer (&src->manifest, g_byte_array_unref);
+    return;
+  }
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  g_byte_array_append (src->manifest, map.data, map.size);
+  gst_buffer_unmap (buf, &map);
+}
+
+/* Streaming thread, at the end of a manifest/playlist response. */
+static void
+gst_p2p_http_src_feed_manifest (GstP2pHttpSrc * src)
+{
+  GBytes *body;
+  gchar *final_uri;
+
+  if (src->manifest_state != 1 || !src->manifest || src->manifest->len == 0) {
+    g_clear_pointer (&src->manifest, g_byte_array_unref);
+    return;
+  }
+  body = g_byte_array_free_to_bytes (g_steal_pointer (&src->manifest));
+  GST_OBJECT_LOCK (src);
+  final_uri = g_strdup (src->redirection_uri ? src->redirection_uri :
+      src->location);
+  GST_OBJECT_UNLOCK (src);
+  GST_DEBUG_OBJECT (src, "%s: %" G_GSIZE_FORMAT " bytes to the engine",
+      src->location, g_bytes_get_size (body));
+  gst_p2p_engine_feed_manifest (src->engine, src->location, final_uri, body,
+      g_get_real_time ());
+  g_free (final_uri);
+  g_bytes_unref (body);
+  src->manifest_state = -1;
+}
+
+/* ---------------------------------------------------------------------- */
 /* GstBaseSrc                                                             */
 
 static GTlsDatabase *
@@ -755,6 +1374,12 @@ gst_p2p_http_src_start (GstBaseSrc * basesrc)
   src->seekable = TRUE;
   src->retry_count = 0;
 
+  gst_p2p_http_src_engine_end (src, FALSE);
+  g_clear_pointer (&src->manifest, g_byte_array_unref);
+  src->manifest_state = 0;
+  g_clear_object (&src->engine);
+  src->engine = gst_p2p_http_src_resolve_engine (src);
+
   GST_DEBUG_OBJECT (src, "started, position says %s",
       src->position_kind == GST_P2P_REQUEST_UNKNOWN ? "downloader" :
       gst_p2p_request_kind_to_string (src->position_kind));
@@ -767,6 +1392,10 @@ gst_p2p_http_src_stop (GstBaseSrc * basesrc)
   GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (basesrc);
 
   gst_p2p_http_src_drop_fetch (src);
+  gst_p2p_http_src_engine_end (src, FALSE);
+  g_clear_pointer (&src->manifest, g_byte_array_unref);
+  src->manifest_state = 0;
+  g_clear_object (&src->engine);
   return TRUE;
 }
 
@@ -779,6 +1408,8 @@ gst_p2p_http_src_unlock (GstBaseSrc * basesrc)
   src->flushing = TRUE;
   if (src->fetch)
     gst_p2p_http_fetch_interrupt (src->fetch);
+  if (src->engine_req)
+    gst_p2p_engine_request_cancel (src->engine_req);
   GST_OBJECT_UNLOCK (src);
   return TRUE;
 }
@@ -833,6 +1464,7 @@ gst_p2p_http_src_do_seek (GstBaseSrc * basesrc, GstSegment * segment)
   }
 
   gst_p2p_http_src_drop_fetch (src);
+  gst_p2p_http_src_engine_end (src, FALSE);
   src->read_position = segment->start;
   src->stop_position = stop;
   src->retry_count = 0;
@@ -920,7 +1552,7 @@ gst_p2p_http_src_open (GstP2pHttpSrc * src)
 }
 
 static GstFlowReturn
-gst_p2p_http_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
+gst_p2p_http_src_create_from_cdn (GstPushSrc * pushsrc, GstBuffer ** outbuf)
 {
   GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (pushsrc);
   GError *error = NULL;
@@ -1003,6 +1635,66 @@ gst_p2p_http_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
   src->retry_count = 0;
   *outbuf = buf;
   return GST_FLOW_OK;
+}
+
+/* Streaming thread. Fragments ask the engine first (served from the store,
+ * or from the CDN with the bytes handed back); manifests and playlists are
+ * collected for the engine; everything else, and every source without an
+ * engine, is the plain CDN path. */
+static GstFlowReturn
+gst_p2p_http_src_create (GstPushSrc * pushsrc, GstBuffer ** outbuf)
+{
+  GstP2pHttpSrc *src = GST_P2P_HTTP_SRC (pushsrc);
+  gboolean fragment;
+  GstFlowReturn ret;
+
+  if (!src->engine)
+    return gst_p2p_http_src_create_from_cdn (pushsrc, outbuf);
+
+  fragment = src->position_kind == GST_P2P_REQUEST_FRAGMENT
+      && (!src->method || g_ascii_strcasecmp (src->method, "GET") == 0);
+  if (fragment) {
+    if (!src->engine_asked && !src->fetch && !src->served) {
+      ret = gst_p2p_http_src_ask_engine (src);
+      if (ret != GST_FLOW_OK)
+        return ret;
+    }
+    if (src->served) {
+      ret = gst_p2p_http_src_serve (src, outbuf);
+      if (ret == GST_FLOW_EOS) {
+        gst_p2p_http_src_engine_end (src, TRUE);
+        gst_p2p_http_src_post_stats (src, src->engine);
+      }
+      return ret;
+    }
+  }
+
+  ret = gst_p2p_http_src_create_from_cdn (pushsrc, outbuf);
+  if (fragment && src->engine_asked) {
+    if (ret == GST_FLOW_OK) {
+      gst_p2p_http_src_tee (src, *outbuf);
+    } else if (ret == GST_FLOW_EOS) {
+      gboolean complete = src->stop_position == (guint64) - 1
+          || src->read_position >= src->stop_position;
+
+      /* only the exact range may enter the store */
+      if (src->tee_on && src->tee && src->stop_position != (guint64) - 1
+          && src->tee->len != src->stop_position - src->tee_start)
+        src->tee_on = FALSE;
+      if (src->tee_on && src->tee && src->stop_position == (guint64) - 1
+          && (src->tee_start != 0 || (src->content_size >= 0
+                  && src->tee->len != (guint64) src->content_size)))
+        src->tee_on = FALSE;
+      gst_p2p_http_src_engine_end (src, complete);
+      gst_p2p_http_src_post_stats (src, src->engine);
+    }
+  } else if (!fragment) {
+    if (ret == GST_FLOW_OK)
+      gst_p2p_http_src_collect_manifest (src, *outbuf);
+    else if (ret == GST_FLOW_EOS)
+      gst_p2p_http_src_feed_manifest (src);
+  }
+  return ret;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1112,6 +1804,48 @@ gst_p2p_http_src_set_property (GObject * object, guint prop_id,
       g_free (src->method);
       src->method = g_value_dup_string (value);
       break;
+    case PROP_P2P:
+      src->p2p = g_value_get_boolean (value);
+      break;
+    case PROP_TRACKER:
+      g_free (src->tracker);
+      src->tracker = g_value_dup_string (value);
+      break;
+    case PROP_TRACKER_TOKEN:
+      g_free (src->tracker_token);
+      src->tracker_token = g_value_dup_string (value);
+      break;
+    case PROP_TRUST_KEY:
+      g_free (src->trust_key);
+      src->trust_key = g_value_dup_string (value);
+      break;
+    case PROP_STUN_SERVER:
+      g_free (src->stun_server);
+      src->stun_server = g_value_dup_string (value);
+      break;
+    case PROP_TURN_SERVER:
+      g_free (src->turn_server);
+      src->turn_server = g_value_dup_string (value);
+      break;
+    case PROP_SWARM_ID:
+      g_free (src->swarm_id);
+      src->swarm_id = g_value_dup_string (value);
+      break;
+    case PROP_STORE_SIZE:
+      src->store_size = g_value_get_uint64 (value);
+      break;
+    case PROP_UPLOAD:
+      src->upload = g_value_get_boolean (value);
+      break;
+    case PROP_UPLOAD_RATE:
+      src->upload_rate = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_UPLOADS:
+      src->max_uploads = g_value_get_uint (value);
+      break;
+    case PROP_STATS_INTERVAL:
+      src->stats_interval = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1201,6 +1935,42 @@ gst_p2p_http_src_get_property (GObject * object, guint prop_id,
     case PROP_REQUEST_KIND:
       g_value_set_enum (value, src->kind);
       break;
+    case PROP_P2P:
+      g_value_set_boolean (value, src->p2p);
+      break;
+    case PROP_TRACKER:
+      g_value_set_string (value, src->tracker);
+      break;
+    case PROP_TRACKER_TOKEN:
+      g_value_set_string (value, src->tracker_token);
+      break;
+    case PROP_TRUST_KEY:
+      g_value_set_string (value, src->trust_key);
+      break;
+    case PROP_STUN_SERVER:
+      g_value_set_string (value, src->stun_server);
+      break;
+    case PROP_TURN_SERVER:
+      g_value_set_string (value, src->turn_server);
+      break;
+    case PROP_SWARM_ID:
+      g_value_set_string (value, src->swarm_id);
+      break;
+    case PROP_STORE_SIZE:
+      g_value_set_uint64 (value, src->store_size);
+      break;
+    case PROP_UPLOAD:
+      g_value_set_boolean (value, src->upload);
+      break;
+    case PROP_UPLOAD_RATE:
+      g_value_set_uint64 (value, src->upload_rate);
+      break;
+    case PROP_MAX_UPLOADS:
+      g_value_set_uint (value, src->max_uploads);
+      break;
+    case PROP_STATS_INTERVAL:
+      g_value_set_uint (value, src->stats_interval);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1227,6 +1997,21 @@ gst_p2p_http_src_finalize (GObject * object)
   g_clear_object (&src->tls_database);
   g_clear_object (&src->tls_interaction);
   g_free (src->method);
+  gst_p2p_http_src_engine_end (src, FALSE);
+  g_clear_pointer (&src->manifest, g_byte_array_unref);
+  if (src->stats_timer) {
+    g_source_destroy (src->stats_timer);
+    g_source_unref (src->stats_timer);
+  }
+  g_clear_object (&src->engine);
+  g_clear_object (&src->context_engine);
+  g_free (src->tracker);
+  g_free (src->tracker_token);
+  g_free (src->trust_key);
+  g_free (src->stun_server);
+  g_free (src->turn_server);
+  g_free (src->swarm_id);
+  g_free (src->cdn_content_type);
   g_clear_pointer (&src->session, gst_p2p_http_session_unref);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -1255,6 +2040,27 @@ gst_p2p_http_src_init (GstP2pHttpSrc * src)
   src->content_size = -1;
   src->stop_position = -1;
   src->seekable = TRUE;
+
+  /* P2P settings start from the environment, so players that cannot set
+   * properties on the sources their demuxers create still configure them */
+  {
+    GstP2pEngineConfig env;
+
+    gst_p2p_engine_config_init_from_env (&env);
+    src->p2p = DEFAULT_P2P;
+    src->tracker = g_strdup (env.tracker);
+    src->tracker_token = g_strdup (env.tracker_token);
+    src->trust_key = g_strdup (env.trust_key);
+    src->stun_server = g_strdup (env.stun_server);
+    src->turn_server = g_strdup (env.turn_server);
+    src->swarm_id = g_strdup (env.swarm_id);
+    src->store_size = DEFAULT_STORE_SIZE;
+    src->upload = env.upload;
+    src->upload_rate = DEFAULT_UPLOAD_RATE;
+    src->max_uploads = DEFAULT_MAX_UPLOADS;
+    src->stats_interval = DEFAULT_STATS_INTERVAL;
+    src->cdn_total_size = -1;
+  }
 
   gst_base_src_set_format (GST_BASE_SRC (src), GST_FORMAT_BYTES);
   gst_base_src_set_automatic_eos (GST_BASE_SRC (src), FALSE);
@@ -1479,6 +2285,117 @@ gst_p2p_http_src_class_init (GstP2pHttpSrcClass * klass)
       "come from peers)", GST_TYPE_P2P_REQUEST_KIND, GST_P2P_REQUEST_UNKNOWN,
       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
+  /**
+   * GstP2pHttpSrc:p2p:
+   *
+   * Master switch of peer-assisted delivery for this source. Off, the
+   * source never talks to the engine: a plain CDN source. Sources inside a
+   * pipeline share the engine of the first source that made one (a
+   * GstContext), so switching it off on playbin's source (source-setup)
+   * switches it off for that source only; use a context without engine
+   * (gst_p2p_engine_context_new (NULL)) to switch a whole pipeline off.
+   */
+  properties[PROP_P2P] = g_param_spec_boolean ("p2p", "P2P",
+      "Peer-assisted delivery of media fragments (needs a tracker)",
+      DEFAULT_P2P, rw);
+  /**
+   * GstP2pHttpSrc:tracker:
+   *
+   * URL of the gst-p2p tracker (ws:// or wss://). Without one the source
+   * is a plain CDN source. Default: the GST_P2P_TRACKER environment
+   * variable.
+   */
+  properties[PROP_TRACKER] = g_param_spec_string ("tracker", "Tracker",
+      "Tracker URL; none = CDN only (default: $GST_P2P_TRACKER)", NULL, rw);
+  /**
+   * GstP2pHttpSrc:tracker-token:
+   *
+   * Join token presented to the tracker. Default: GST_P2P_TOKEN.
+   */
+  properties[PROP_TRACKER_TOKEN] = g_param_spec_string ("tracker-token",
+      "Tracker token", "Token for joining the tracker (default: "
+      "$GST_P2P_TOKEN)", NULL, rw);
+  /**
+   * GstP2pHttpSrc:trust-key:
+   *
+   * The operator's public key(s) (base64 Ed25519 or a file path, comma
+   * separated) that sign segment hashes; segments from peers are only used
+   * when they match a signed hash. Default: GST_P2P_TRUST_KEY.
+   */
+  properties[PROP_TRUST_KEY] = g_param_spec_string ("trust-key", "Trust key",
+      "Operator public key(s) for segment hashes (default: "
+      "$GST_P2P_TRUST_KEY)", NULL, rw);
+  /**
+   * GstP2pHttpSrc:stun-server:
+   *
+   * STUN server "host:port" for peer connections. Default: GST_P2P_STUN.
+   */
+  properties[PROP_STUN_SERVER] = g_param_spec_string ("stun-server",
+      "STUN server", "STUN server host:port (default: $GST_P2P_STUN)", NULL,
+      rw);
+  /**
+   * GstP2pHttpSrc:turn-server:
+   *
+   * TURN server "turn://user:password@host:port" for peer connections
+   * behind symmetric NATs. Default: GST_P2P_TURN.
+   */
+  properties[PROP_TURN_SERVER] = g_param_spec_string ("turn-server",
+      "TURN server", "TURN server turn://user:pass@host:port (default: "
+      "$GST_P2P_TURN)", NULL, rw);
+  /**
+   * GstP2pHttpSrc:swarm-id:
+   *
+   * Overrides how swarm ids are derived: a template with {manifest},
+   * {scheme}, {host}, {port}, {path}, {rendition} (docs/stream.md); a fixed
+   * string is a fixed id per event. Default: GST_P2P_SWARM_ID.
+   */
+  properties[PROP_SWARM_ID] = g_param_spec_string ("swarm-id", "Swarm id",
+      "Swarm id template override (default: $GST_P2P_SWARM_ID)", NULL, rw);
+  /**
+   * GstP2pHttpSrc:store-size:
+   *
+   * Bytes of verified segments kept in memory to serve the player and
+   * peers.
+   */
+  properties[PROP_STORE_SIZE] = g_param_spec_uint64 ("store-size",
+      "Store size", "Segment store budget in bytes", 1024 * 1024,
+      G_MAXUINT64, DEFAULT_STORE_SIZE, rw);
+  /**
+   * GstP2pHttpSrc:upload:
+   *
+   * Serve segments to other viewers. Off on metered links; GST_P2P_UPLOAD=0
+   * switches it off by default.
+   */
+  properties[PROP_UPLOAD] = g_param_spec_boolean ("upload", "Upload",
+      "Upload segments to other viewers (default: off if $GST_P2P_UPLOAD=0)",
+      DEFAULT_UPLOAD, rw);
+  /**
+   * GstP2pHttpSrc:upload-rate:
+   *
+   * Cap of the upload rate in bytes per second, 0 for none.
+   */
+  properties[PROP_UPLOAD_RATE] = g_param_spec_uint64 ("upload-rate",
+      "Upload rate", "Upload cap in bytes/s (0 = none)", 0, G_MAXUINT64,
+      DEFAULT_UPLOAD_RATE, rw);
+  /**
+   * GstP2pHttpSrc:max-uploads:
+   *
+   * Uploads at the same time (one by default: docs/scheduler.md).
+   */
+  properties[PROP_MAX_UPLOADS] = g_param_spec_uint ("max-uploads",
+      "Max uploads", "Concurrent uploads to other viewers", 1, 64,
+      DEFAULT_MAX_UPLOADS, rw);
+  /**
+   * GstP2pHttpSrc:stats-interval:
+   *
+   * Seconds between the "p2p-stats" element messages of a source that
+   * carries fragments (also posted at the end of each fragment); 0: none
+   * periodic.
+   */
+  properties[PROP_STATS_INTERVAL] = g_param_spec_uint ("stats-interval",
+      "Statistics interval", "Seconds between p2p-stats messages (0 = only "
+      "at fragment ends)", 0, 3600, DEFAULT_STATS_INTERVAL, rw);
+
   g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
 
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -1488,6 +2405,7 @@ gst_p2p_http_src_class_init (GstP2pHttpSrcClass * klass)
       "of live HLS/DASH streams may come from other viewers",
       "gst-p2p developers");
 
+  element_class->set_context = GST_DEBUG_FUNCPTR (gst_p2p_http_src_set_context);
   basesrc_class->start = GST_DEBUG_FUNCPTR (gst_p2p_http_src_start);
   basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_p2p_http_src_stop);
   basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_p2p_http_src_unlock);
