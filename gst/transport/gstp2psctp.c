@@ -78,6 +78,7 @@ struct _GstP2pSctp
   guint8 *recv_buf;
 
   GstP2pSctpStats stats;
+  gint64 last_log_us;
 };
 
 /* ---- the process-wide stack ------------------------------------------ */
@@ -152,6 +153,74 @@ timer_thread_func (gpointer unused)
   return NULL;
 }
 
+/* GST_P2P_SCTP_SYSCTL="name=value,...": usrsctp sysctls applied after our
+ * defaults, for measuring alternatives (tests/bench/link) without a
+ * rebuild. Unknown names are logged and ignored. */
+typedef struct
+{
+  const gchar *name;
+  int (*set) (uint32_t value);
+} Sysctl;
+
+static const Sysctl sysctls[] = {
+  {"rto_min", usrsctp_sysctl_set_sctp_rto_min_default},
+  {"rto_max", usrsctp_sysctl_set_sctp_rto_max_default},
+  {"rto_initial", usrsctp_sysctl_set_sctp_rto_initial_default},
+  {"init_rto_max", usrsctp_sysctl_set_sctp_init_rto_max_default},
+  {"sack_freq", usrsctp_sysctl_set_sctp_sack_freq_default},
+  {"delayed_sack", usrsctp_sysctl_set_sctp_delayed_sack_time_default},
+  {"max_burst", usrsctp_sysctl_set_sctp_max_burst_default},
+  {"fr_max_burst", usrsctp_sysctl_set_sctp_fr_max_burst_default},
+  {"cwnd_maxburst", usrsctp_sysctl_set_sctp_use_cwnd_based_maxburst},
+  {"initial_cwnd", usrsctp_sysctl_set_sctp_initial_cwnd},
+  {"abc_l", usrsctp_sysctl_set_sctp_L2_abc_variable},
+  {"cc", usrsctp_sysctl_set_sctp_default_cc_module},
+  {"nrsack", usrsctp_sysctl_set_sctp_nrsack_enable},
+  {"cmt", usrsctp_sysctl_set_sctp_cmt_on_off},
+  {"sack_immediately", usrsctp_sysctl_set_sctp_enable_sack_immediately},
+  {"steady_step", usrsctp_sysctl_set_sctp_steady_step},
+  {"rttvar_bw", usrsctp_sysctl_set_sctp_rttvar_bw},
+  {"rttvar_rtt", usrsctp_sysctl_set_sctp_rttvar_rtt},
+  {"rttvar_eqret", usrsctp_sysctl_set_sctp_rttvar_eqret},
+  {"path_rtx_max", usrsctp_sysctl_set_sctp_path_rtx_max_default},
+  {"assoc_rtx_max", usrsctp_sysctl_set_sctp_assoc_rtx_max_default},
+  {"max_chunks_on_queue", usrsctp_sysctl_set_sctp_max_chunks_on_queue},
+};
+
+static void
+apply_env_sysctls (void)
+{
+  const gchar *env = g_getenv ("GST_P2P_SCTP_SYSCTL");
+  gchar **items;
+  guint i, j;
+
+  if (!env || !*env)
+    return;
+  items = g_strsplit (env, ",", 64);
+  for (i = 0; items[i]; i++) {
+    gchar **kv = g_strsplit (items[i], "=", 2);
+    guint64 v;
+    gboolean done = FALSE;
+
+    if (kv[0] && kv[1] && g_ascii_string_to_unsigned (kv[1], 10, 0,
+            G_MAXUINT32, &v, NULL)) {
+      for (j = 0; j < G_N_ELEMENTS (sysctls) && !done; j++) {
+        if (strcmp (kv[0], sysctls[j].name) == 0) {
+          done = TRUE;
+          if (sysctls[j].set ((uint32_t) v) != 0)
+            GST_WARNING ("usrsctp refused %s=%" G_GUINT64_FORMAT, kv[0], v);
+          else
+            GST_INFO ("usrsctp sysctl %s=%" G_GUINT64_FORMAT, kv[0], v);
+        }
+      }
+    }
+    if (!done)
+      GST_WARNING ("ignoring GST_P2P_SCTP_SYSCTL item '%s'", items[i]);
+    g_strfreev (kv);
+  }
+  g_strfreev (items);
+}
+
 static void
 stack_ref (void)
 {
@@ -180,6 +249,7 @@ stack_ref (void)
        * stayed at 1.4-2.8 (docs/benchmarks.md); H-TCP stalled outright
        * here, as libdatachannel #354 reports. */
       usrsctp_sysctl_set_sctp_default_cc_module (SCTP_CC_HSTCP);
+      apply_env_sysctls ();
       stack_up = TRUE;
       GST_INFO ("usrsctp initialised");
     }
@@ -570,9 +640,35 @@ pump (GstP2pSctp * sctp)
   }
 }
 
+/* Once a second at DEBUG level: what usrsctp thinks of the path. */
+static void
+log_path (GstP2pSctp * sctp)
+{
+  struct sctp_status st;
+  socklen_t len = sizeof (st);
+  gint64 now;
+
+  if (gst_debug_category_get_threshold (GST_CAT_DEFAULT) < GST_LEVEL_DEBUG
+      || !sctp->sock || sctp->state != GST_P2P_SCTP_STATE_CONNECTED)
+    return;
+  now = g_get_monotonic_time ();
+  if (now - sctp->last_log_us < G_USEC_PER_SEC)
+    return;
+  sctp->last_log_us = now;
+  memset (&st, 0, sizeof (st));
+  if (usrsctp_getsockopt (sctp->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &len) < 0)
+    return;
+  GST_DEBUG ("path: cwnd %u srtt %u ms rto %u ms mtu %u; peer rwnd %u, "
+      "unacked %u, pending %u, in queue %u", st.sstat_primary.spinfo_cwnd,
+      st.sstat_primary.spinfo_srtt, st.sstat_primary.spinfo_rto,
+      st.sstat_primary.spinfo_mtu, st.sstat_rwnd, st.sstat_unackdata,
+      st.sstat_penddata, st.sstat_instrms);
+}
+
 static void
 process (GstP2pSctp * sctp)
 {
+  log_path (sctp);
   read_all (sctp);
   pump (sctp);
   flush_output (sctp);
@@ -605,11 +701,18 @@ setup_socket (GstP2pSctp * sctp, GError ** error)
   struct sctp_paddrparams spp;
   struct sctp_initmsg init;
   gint on = 1, level = 0, bufsize = SOCKET_BUFFER;
+  const gchar *env_buf = g_getenv ("GST_P2P_SCTP_BUFFER");
+  guint64 v;
   const guint16 events[] = { SCTP_ASSOC_CHANGE, SCTP_STREAM_RESET_EVENT,
     SCTP_SENDER_DRY_EVENT
   };
   const gchar *what = NULL;
   guint i;
+
+  /* a measurement knob like GST_P2P_SCTP_SYSCTL, bounded */
+  if (env_buf && g_ascii_string_to_unsigned (env_buf, 10, 64 * 1024,
+          64 * 1024 * 1024, &v, NULL))
+    bufsize = v;
 
   sctp->sock = usrsctp_socket (AF_CONN, SOCK_STREAM, IPPROTO_SCTP, NULL, NULL,
       0, NULL);

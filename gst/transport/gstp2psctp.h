@@ -14,6 +14,13 @@
  * gst_p2p_sctp_send() refuses with G_IO_ERROR_WOULD_BLOCK above the bound
  * and the writable callback fires when the backlog halves.
  *
+ * For measurements (tests/bench/link), two environment variables override
+ * the tuning without a rebuild: GST_P2P_SCTP_SYSCTL="name=value,..." sets
+ * usrsctp sysctls once when the stack starts (rto_min, sack_freq, cc,
+ * max_burst, ...: see sysctls[] in gstp2psctp.c) and GST_P2P_SCTP_BUFFER
+ * sets the socket send/receive buffers in bytes. GST_DEBUG=p2p-sctp:5 logs
+ * cwnd, RTT and RTO once a second.
+ *
  * Threads: a GstP2pSctp lives on the GMainContext given at creation; every
  * function must be called from the thread iterating it, and every callback
  * is invoked there. usrsctp's timer thread only queues packets and wakes

@@ -9,6 +9,15 @@
  *    go through the very same packet-level emulation, so the TCP figure is
  *    a real kernel TCP (CUBIC, SACK) over the same RTT and loss.
  *
+ * Baselines measured in the same run: kernel TCP with the system's
+ * congestion control (bbr on these machines) and with cubic (loss-based,
+ * the same family as SCTP's), and on loopback raw 1200-byte UDP datagrams
+ * (one send()/recv() each, no congestion control): the ceiling of any
+ * transport moving one MTU-sized datagram per system call. --rate adds a
+ * FIFO bottleneck with a tail-drop queue to the emulated path (residential
+ * uplinks). The link rows also count SCTP retransmissions and drops in
+ * each layer.
+ *
  * Each case runs for --seconds; goodput counts payload bytes the receiver
  * got in that window (slow start included, for both). CPU is the process's
  * user+sys time over the window minus the emulator thread's: the two
@@ -42,11 +51,19 @@
 #include "gstp2p.h"
 #include "transport/gstp2plink.h"
 
+#include <usrsctp.h>
+
 static gint seconds = 5;
 static gint rtt_ms = 50;
 static gdouble loss_pct = 0.5;
 static gboolean skip_emulated, skip_loopback;
 static gchar *ns_prefix;
+static gdouble rate_mbit;       /* 0: no bottleneck */
+static gint queue_ms = 50;
+static gint runs = 1;
+static gint link_mtu;
+static gchar *tcp_ccs;
+static gboolean no_tcp, no_udp;
 
 /* ---- CPU accounting --------------------------------------------------- */
 
@@ -87,9 +104,13 @@ typedef struct
   GQueue q[2];                  /* packets read from fd[i], for fd[1-i] */
   gint64 one_way_us;
   guint32 loss_ppm;
+  gdouble rate_bps;             /* bottleneck each way, 0: none */
+  gint64 queue_us;              /* tail-drop when the queue exceeds this */
+  gint64 busy_until[2];         /* when the bottleneck finishes the queue */
+  guint64 queue_drops;
   gint stop;
   gint64 cpu_us;                /* this thread's CPU, updated as it runs */
-  guint64 dropped, forwarded;
+  guint64 dropped, forwarded, forwarded_bytes, max_len;
   GRand *rand;
 } Emu;
 
@@ -114,8 +135,11 @@ emu_thread (gpointer data)
       while ((p = g_queue_peek_head (&e->q[i])) && p->due <= now) {
         if (write (e->fd[1 - i], p->data, p->len) < 0)
           e->dropped++;
-        else
+        else {
           e->forwarded++;
+          e->forwarded_bytes += p->len;
+          e->max_len = MAX (e->max_len, p->len);
+        }
         g_free (g_queue_pop_head (&e->q[i]));
       }
       if (p && p->due < next)
@@ -144,6 +168,18 @@ emu_thread (gpointer data)
           }
           p->len = r;
           p->due = now + e->one_way_us;
+          if (e->rate_bps > 0) {
+            /* a FIFO bottleneck with a tail-drop queue of queue_us, then
+             * the propagation delay */
+            gint64 start = MAX (now, e->busy_until[i]);
+            if (start - now > e->queue_us) {
+              e->queue_drops++;
+              g_free (p);
+              continue;
+            }
+            e->busy_until[i] = start + (gint64) (r * 8 * 1e6 / e->rate_bps);
+            p->due = e->busy_until[i] + e->one_way_us;
+          }
           g_queue_push_tail (&e->q[i], p);
         }
       }
@@ -203,9 +239,15 @@ static gboolean
 sh (const gchar * cmd)
 {
   gint status;
-  if (!g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL))
-    return FALSE;
-  return g_spawn_check_wait_status (status, NULL);
+  gchar *out = NULL, *err = NULL;
+  gboolean ok;
+
+  /* output swallowed: removing a namespace that is not there is normal */
+  ok = g_spawn_command_line_sync (cmd, &out, &err, &status, NULL)
+      && g_spawn_check_wait_status (status, NULL);
+  g_free (out);
+  g_free (err);
+  return ok;
 }
 
 static void
@@ -257,6 +299,8 @@ emu_up (void)
   }
   e->one_way_us = rtt_ms * 1000 / 2;
   e->loss_ppm = loss_pct * 10000;
+  e->rate_bps = rate_mbit * 1e6;
+  e->queue_us = (gint64) queue_ms *1000;
   e->rand = g_rand_new_with_seed (42);
   g_thread_unref (g_thread_new ("emu", emu_thread, e));
   return e;
@@ -268,6 +312,7 @@ typedef struct
 {
   const gchar *ns;
   const gchar *addr;
+  const gchar *cc;              /* NULL: the system default */
   gint port;
   gint stop;
   guint64 received;
@@ -304,6 +349,9 @@ tcp_sender (gpointer data)
   if (t->ns && t->ns[0])
     enter_ns (t->ns);
   fd = socket (AF_INET, SOCK_STREAM, 0);
+  if (t->cc && setsockopt (fd, IPPROTO_TCP, TCP_CONGESTION, t->cc,
+          strlen (t->cc)) < 0)
+    g_printerr ("TCP_CONGESTION %s: %s\n", t->cc, g_strerror (errno));
   sa.sin_family = AF_INET;
   sa.sin_port = htons (t->port);
   inet_pton (AF_INET, t->addr, &sa.sin_addr);
@@ -317,6 +365,14 @@ tcp_sender (gpointer data)
     if (write (fd, buf, 256 * 1024) < 0)
       break;
   }
+  {
+    struct tcp_info ti;
+    socklen_t tl = sizeof (ti);
+    if (getsockopt (fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0)
+      g_printerr ("  TCP %s: mss %u cwnd %u ssthresh %u rtt %u us retrans %u"
+          "\n", t->cc ? t->cc : "(default)", ti.tcpi_snd_mss, ti.tcpi_snd_cwnd,
+          ti.tcpi_snd_ssthresh, ti.tcpi_rtt, ti.tcpi_total_retrans);
+  }
   shutdown (fd, SHUT_RDWR);
   close (fd);
   g_free (buf);
@@ -325,7 +381,7 @@ tcp_sender (gpointer data)
 
 static gdouble
 run_tcp (const gchar * ns_a, const gchar * ns_b, const gchar * addr_b,
-    gdouble * cpu, Emu * emu)
+    const gchar * cc, gdouble * cpu, Emu * emu)
 {
   Tcp t = { 0 };
   struct sockaddr_in sa = { 0 };
@@ -351,6 +407,7 @@ run_tcp (const gchar * ns_a, const gchar * ns_b, const gchar * addr_b,
   t.port = ntohs (sa.sin_port);
   t.addr = addr_b;
   t.ns = ns_a;
+  t.cc = cc;
 
   rx = g_thread_new ("tcp-rx", tcp_receiver, &t);
   c0 = cpu_self ();
@@ -389,6 +446,7 @@ struct _End
   GMutex lock;
   GCond cond;
   gboolean ready;
+  GstP2pLinkStats stats;
 };
 
 static GBytes *chunk;
@@ -493,13 +551,15 @@ static gboolean
 quit (gpointer data)
 {
   End *e = data;
+  gst_p2p_link_get_stats (e->link, &e->stats);
   g_main_loop_quit (e->loop);
   return G_SOURCE_REMOVE;
 }
 
 static gdouble
 run_link (const gchar * ns_a, const gchar * ns_b, const gchar * addr_a,
-    const gchar * addr_b, gdouble * cpu, Emu * emu, gint64 * connect_ms)
+    const gchar * addr_b, gdouble * cpu, Emu * emu, gint64 * connect_ms,
+    struct sctpstat *s0, struct sctpstat *s1, guint64 * drops)
 {
   End a = { 0 }, b = { 0 };
   End *ends[2] = { &a, &b };
@@ -542,9 +602,13 @@ run_link (const gchar * ns_a, const gchar * ns_b, const gchar * addr_a,
   c0 = cpu_self ();
   if (emu)
     e0 = g_atomic_pointer_get (&emu->cpu_us) / 1e6;
+  /* usrsctp's counters are process-wide (both ends) and reset when the
+   * stack is torn down: read them while the link is up */
+  usrsctp_get_stat (s0);
   g_main_context_invoke (a.ctx, start_pump, &a);
   g_usleep (seconds * G_USEC_PER_SEC);
   got = g_atomic_pointer_get (&b.received);
+  usrsctp_get_stat (s1);
   *cpu = cpu_self () - c0;
   if (emu)
     *cpu -= g_atomic_pointer_get (&emu->cpu_us) / 1e6 - e0;
@@ -555,23 +619,233 @@ run_link (const gchar * ns_a, const gchar * ns_b, const gchar * addr_a,
     g_main_loop_unref (ends[i]->loop);
     g_main_context_unref (ends[i]->ctx);
   }
+  drops[0] = a.stats.dropped_datagrams + b.stats.dropped_datagrams;
+  drops[1] = a.stats.ice_send_errors + b.stats.ice_send_errors +
+      a.stats.oversize_packets + b.stats.oversize_packets;
+  return got;
+}
+
+/* ---- raw UDP: the ceiling of any one-datagram-per-syscall transport -- */
+
+typedef struct
+{
+  gint fd;
+  gint stop;
+  guint64 received;
+} Udp;
+
+#define UDP_PAYLOAD 1200
+
+static gpointer
+udp_receiver (gpointer data)
+{
+  Udp *u = data;
+  guint8 buf[2048];
+
+  while (!g_atomic_int_get (&u->stop)) {
+    gssize n = recv (u->fd, buf, sizeof (buf), 0);
+    if (n > 0)
+      g_atomic_pointer_add (&u->received, n);
+  }
+  return NULL;
+}
+
+static gpointer
+udp_sender (gpointer data)
+{
+  Udp *u = data;
+  guint8 buf[UDP_PAYLOAD] = { 0 };
+
+  while (!g_atomic_int_get (&u->stop))
+    send (u->fd, buf, sizeof (buf), 0);
+  return NULL;
+}
+
+/* 1200-byte datagrams as fast as send() goes, one recv() each, no
+ * congestion control: an upper bound for anything that moves one MTU-sized
+ * datagram per system call (libnice does) on this machine. */
+static gdouble
+run_udp (gdouble * cpu)
+{
+  Udp rx = { 0 }, tx = { 0 };
+  struct sockaddr_in sa = { 0 };
+  socklen_t len = sizeof (sa);
+  struct timeval tv = { 0, 100000 };
+  gint buf = 4 << 20;
+  GThread *r, *t;
+  gdouble c0;
+  guint64 got;
+
+  rx.fd = socket (AF_INET, SOCK_DGRAM, 0);
+  tx.fd = socket (AF_INET, SOCK_DGRAM, 0);
+  setsockopt (rx.fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof (buf));
+  setsockopt (tx.fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof (buf));
+  setsockopt (rx.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof (tv));
+  sa.sin_family = AF_INET;
+  inet_pton (AF_INET, "127.0.0.1", &sa.sin_addr);
+  bind (rx.fd, (struct sockaddr *) &sa, sizeof (sa));
+  getsockname (rx.fd, (struct sockaddr *) &sa, &len);
+  connect (tx.fd, (struct sockaddr *) &sa, sizeof (sa));
+
+  r = g_thread_new ("udp-rx", udp_receiver, &rx);
+  c0 = cpu_self ();
+  t = g_thread_new ("udp-tx", udp_sender, &tx);
+  g_usleep (seconds * G_USEC_PER_SEC);
+  got = g_atomic_pointer_get (&rx.received);
+  *cpu = cpu_self () - c0;
+  g_atomic_int_set (&tx.stop, 1);
+  g_atomic_int_set (&rx.stop, 1);
+  g_thread_join (t);
+  g_thread_join (r);
+  close (rx.fd);
+  close (tx.fd);
   return got;
 }
 
 /* ---- main -------------------------------------------------------------- */
 
-static void
-row (const gchar * path, gdouble tcp, gdouble tcp_cpu, gdouble lnk,
-    gdouble lnk_cpu, gint64 connect_ms)
-{
-  gdouble mbit_t = tcp * 8 / seconds / 1e6, mbit_l = lnk * 8 / seconds / 1e6;
-  gdouble cpb_t = tcp > 0 ? tcp_cpu / (tcp / 1048576.0) * 1000 : 0;
-  gdouble cpb_l = lnk > 0 ? lnk_cpu / (lnk / 1048576.0) * 1000 : 0;
+static gdouble tcp_ref[2];
+static gchar *tcp_ref_name[2];
 
-  g_print ("| %s | %.1f | %.1f | %.0f %% | %.2f | %.2f | %.1fx | %"
-      G_GINT64_FORMAT " |\n", path, mbit_t, mbit_l,
-      tcp > 0 ? 100 * lnk / tcp : 0, cpb_t, cpb_l, cpb_t > 0 ? cpb_l / cpb_t :
-      0, connect_ms);
+static void
+row (const gchar * path, const gchar * what, gdouble bytes, gdouble cpu,
+    const gchar * notes)
+{
+  gdouble mbit = bytes * 8 / seconds / 1e6;
+  gdouble cpb = bytes > 0 ? cpu / (bytes / 1048576.0) * 1000 : 0;
+  gchar pct[2][32];
+  gint i;
+
+  for (i = 0; i < 2; i++) {
+    if (tcp_ref[i] > 0)
+      g_snprintf (pct[i], sizeof (pct[i]), "%.0f %%", 100 * bytes / tcp_ref[i]);
+    else
+      g_strlcpy (pct[i], "-", sizeof (pct[i]));
+  }
+  g_print ("| %s | %s | %.1f | %s | %s | %.2f | %s |\n", path, what, mbit,
+      pct[0], pct[1], cpb, notes ? notes : "");
+}
+
+static void
+tcp_rows (const gchar * path, const gchar * na, const gchar * nb,
+    const gchar * addr_b, Emu * emu)
+{
+  const gchar *ccs[2] = { NULL, "cubic" };
+  gchar **list = tcp_ccs ? g_strsplit (tcp_ccs, ",", 2) : NULL;
+  gint i;
+
+  if (list) {
+    ccs[0] = list[0];
+    ccs[1] = list[0] ? list[1] : NULL;
+  }
+  tcp_ref[0] = tcp_ref[1] = 0;
+  for (i = 0; i < 2 && !no_tcp; i++) {
+    gchar *label;
+    gdouble cpu, got;
+
+    if (i == 1 && !ccs[1])
+      break;
+    g_free (tcp_ref_name[i]);
+    if (ccs[i]) {
+      tcp_ref_name[i] = g_strdup (ccs[i]);
+    } else {
+      gchar *def = NULL;
+      g_file_get_contents ("/proc/sys/net/ipv4/tcp_congestion_control", &def,
+          NULL, NULL);
+      tcp_ref_name[i] = g_strstrip (def ? def : g_strdup ("default"));
+    }
+    got = run_tcp (na, nb, addr_b, ccs[i], &cpu, emu);
+    label = g_strdup_printf ("TCP %s", tcp_ref_name[i]);
+    row (path, label, got, cpu, "one connection, 256 KiB writes");
+    tcp_ref[i] = got;
+    g_free (label);
+  }
+  g_strfreev (list);
+}
+
+static guint64
+udp_rcvbuf_errors (void)
+{
+  gchar *text = NULL, **lines;
+  guint64 v = 0;
+  gint i, col = -1;
+
+  if (!g_file_get_contents ("/proc/net/snmp", &text, NULL, NULL))
+    return 0;
+  lines = g_strsplit (text, "\n", -1);
+  for (i = 0; lines[i] && lines[i + 1]; i++) {
+    gchar **h, **d;
+    gint j;
+    if (!g_str_has_prefix (lines[i], "Udp: ")
+        || !g_str_has_prefix (lines[i + 1], "Udp: "))
+      continue;
+    h = g_strsplit (lines[i], " ", -1);
+    d = g_strsplit (lines[i + 1], " ", -1);
+    for (j = 0; h[j] && d[j]; j++)
+      if (g_strcmp0 (h[j], "RcvbufErrors") == 0)
+        col = j;
+    if (col >= 0)
+      v = g_ascii_strtoull (d[col], NULL, 10);
+    g_strfreev (h);
+    g_strfreev (d);
+    break;
+  }
+  g_strfreev (lines);
+  g_free (text);
+  return v;
+}
+
+static void
+link_rows (const gchar * path, const gchar * na, const gchar * nb,
+    const gchar * addr_a, const gchar * addr_b, Emu * emu)
+{
+  gint i;
+
+  for (i = 0; i < runs; i++) {
+    struct sctpstat s0, s1;
+    gdouble cpu = 0, got;
+    gint64 connect_ms = 0;
+    gchar *notes, *label;
+    guint64 drops[2] = { 0, 0 }, rcvbuf_errors;
+
+    memset (&s0, 0, sizeof (s0));
+    memset (&s1, 0, sizeof (s1));
+    rcvbuf_errors = udp_rcvbuf_errors ();
+    got = run_link (na, nb, addr_a, addr_b, &cpu, emu, &connect_ms, &s0,
+        &s1, drops);
+    /* only meaningful in our own namespace (loopback) */
+    rcvbuf_errors = udp_rcvbuf_errors () - rcvbuf_errors;
+    /* usrsctp's T3 counter also ticks with nothing to resend: count
+     * retransmitted chunks, and those the receiver already had */
+    notes = g_strdup_printf ("connect %" G_GINT64_FORMAT " ms; SCTP both "
+        "ends: %u DATA chunks, %u SACKs, %u retransmitted (%u fast, %u "
+        "spurious); drops: %" G_GUINT64_FORMAT " DTLS queue, %"
+        G_GUINT64_FORMAT " send, %" G_GUINT64_FORMAT " UDP RcvbufErrors%s",
+        connect_ms, s1.sctps_senddata - s0.sctps_senddata,
+        s1.sctps_sendsacks - s0.sctps_sendsacks,
+        s1.sctps_sendretransdata - s0.sctps_sendretransdata,
+        s1.sctps_sendfastretrans - s0.sctps_sendfastretrans,
+        s1.sctps_recvdupdata - s0.sctps_recvdupdata, drops[0], drops[1],
+        rcvbuf_errors, na ? " (root ns only)" : "");
+    if (g_getenv ("P2P_BENCH_SCTP_DETAIL"))
+      g_print ("  SCTP: rtx chunks %u, dup data in %u, rwnd drops %u, "
+          "chunk-limit drops %u, window probes %u, sack timers %u, marked %u, "
+          "fr in rtt %u, heartbeat timers %u\n",
+          s1.sctps_sendretransdata - s0.sctps_sendretransdata,
+          s1.sctps_recvdupdata - s0.sctps_recvdupdata,
+          s1.sctps_datadroprwnd - s0.sctps_datadroprwnd,
+          s1.sctps_datadropchklmt - s0.sctps_datadropchklmt,
+          s1.sctps_timowindowprobe - s0.sctps_timowindowprobe,
+          s1.sctps_timosack - s0.sctps_timosack,
+          s1.sctps_markedretrans - s0.sctps_markedretrans,
+          s1.sctps_fastretransinrtt - s0.sctps_fastretransinrtt,
+          s1.sctps_timoheartbeat - s0.sctps_timoheartbeat);
+    label = link_mtu ? g_strdup_printf ("link, MTU %d", link_mtu) :
+        g_strdup ("link");
+    row (path, label, got, cpu, notes);
+    g_free (label);
+    g_free (notes);
+  }
 }
 
 int
@@ -582,6 +856,20 @@ main (int argc, char **argv)
     {"rtt", 0, 0, G_OPTION_ARG_INT, &rtt_ms, "emulated RTT", "MS"},
     {"loss", 0, 0, G_OPTION_ARG_DOUBLE, &loss_pct, "emulated loss each way",
         "PERCENT"},
+    {"rate", 0, 0, G_OPTION_ARG_DOUBLE, &rate_mbit,
+        "emulated bottleneck each way (0: none)", "MBIT"},
+    {"queue-ms", 0, 0, G_OPTION_ARG_INT, &queue_ms,
+        "bottleneck queue before tail drop (default 50)", "MS"},
+    {"tcp-cc", 0, 0, G_OPTION_ARG_STRING, &tcp_ccs,
+          "TCP congestion controls to compare (default: system's,cubic)",
+        "A[,B]"},
+    {"no-tcp", 0, 0, G_OPTION_ARG_NONE, &no_tcp,
+        "skip the TCP baselines (tuning runs)", NULL},
+    {"no-udp", 0, 0, G_OPTION_ARG_NONE, &no_udp,
+        "skip the raw UDP baseline", NULL},
+    {"runs", 0, 0, G_OPTION_ARG_INT, &runs, "link runs per path", "N"},
+    {"mtu", 0, 0, G_OPTION_ARG_INT, &link_mtu,
+        "link datagram size (default: the link's, 1200)", "BYTES"},
     {"loopback-only", 0, 0, G_OPTION_ARG_NONE, &skip_emulated,
         "skip the emulated path", NULL},
     {"emulated-only", 0, 0, G_OPTION_ARG_NONE, &skip_loopback,
@@ -590,8 +878,6 @@ main (int argc, char **argv)
   };
   GOptionContext *opts = g_option_context_new ("- peer link vs TCP");
   GError *err = NULL;
-  gdouble tcp, tcp_cpu, lnk, lnk_cpu;
-  gint64 connect_ms = 0;
   Emu *emu;
 
   gst_init (NULL, NULL);
@@ -607,15 +893,20 @@ main (int argc, char **argv)
 
   g_print ("%d s per case; goodput counts payload received in the window\n\n",
       seconds);
-  g_print ("| path | TCP Mbit/s | link Mbit/s | link/TCP | TCP CPU ms/MiB "
-      "| link CPU ms/MiB | CPU ratio | link connect ms |\n");
-  g_print ("|---|---|---|---|---|---|---|---|\n");
 
   if (!skip_loopback) {
-    tcp = run_tcp (NULL, NULL, "127.0.0.1", &tcp_cpu, NULL);
-    lnk = run_link (NULL, NULL, "127.0.0.1", "127.0.0.1", &lnk_cpu, NULL,
-        &connect_ms);
-    row ("loopback", tcp, tcp_cpu, lnk, lnk_cpu, connect_ms);
+    gdouble cpu, got;
+
+    g_print ("| path | sender | Mbit/s | %% of TCP row 1 | %% of TCP row 2 "
+        "| CPU ms/MiB | notes |\n|---|---|---|---|---|---|---|\n");
+    tcp_rows ("loopback", NULL, NULL, "127.0.0.1", NULL);
+    if (!no_udp) {
+      got = run_udp (&cpu);
+      row ("loopback", "raw UDP, 1200 B datagrams", got, cpu,
+          "send()/recv() per datagram, no congestion control");
+    }
+    link_rows ("loopback", NULL, NULL, "127.0.0.1", "127.0.0.1", NULL);
+    g_print ("\n");
   }
 
   if (skip_emulated)
@@ -632,19 +923,26 @@ main (int argc, char **argv)
   {
     gchar *na = g_strdup_printf ("%s-a", ns_prefix);
     gchar *nb = g_strdup_printf ("%s-b", ns_prefix);
-    gchar *label = g_strdup_printf ("RTT %d ms, loss %.1f %% each way",
-        rtt_ms, loss_pct);
+    gchar *label, *rate;
 
-    tcp = run_tcp (na, nb, "10.77.0.2", &tcp_cpu, emu);
-    lnk = run_link (na, nb, "10.77.0.1", "10.77.0.2", &lnk_cpu, emu,
-        &connect_ms);
-    row (label, tcp, tcp_cpu, lnk, lnk_cpu, connect_ms);
-    g_print ("\nemulator: %" G_GUINT64_FORMAT " packets forwarded, %"
-        G_GUINT64_FORMAT " dropped\n", emu->forwarded, emu->dropped);
+    rate = rate_mbit > 0 ? g_strdup_printf (", %.0f Mbit/s bottleneck "
+        "(%d ms queue)", rate_mbit, queue_ms) : g_strdup ("");
+    label = g_strdup_printf ("RTT %d ms, loss %.1f %% each way%s", rtt_ms,
+        loss_pct, rate);
+    g_print ("| path | sender | Mbit/s | %% of TCP row 1 | %% of TCP row 2 "
+        "| CPU ms/MiB | notes |\n|---|---|---|---|---|---|---|\n");
+    tcp_rows (label, na, nb, "10.77.0.2", emu);
+    link_rows (label, na, nb, "10.77.0.1", "10.77.0.2", emu);
+    g_print ("\nemulator: %" G_GUINT64_FORMAT " packets forwarded (%"
+        G_GUINT64_FORMAT " bytes, largest %" G_GUINT64_FORMAT "), %"
+        G_GUINT64_FORMAT " dropped at random, %" G_GUINT64_FORMAT
+        " by the bottleneck queue\n", emu->forwarded, emu->forwarded_bytes,
+        emu->max_len, emu->dropped, emu->queue_drops);
     g_atomic_int_set (&emu->stop, 1);
     g_free (na);
     g_free (nb);
     g_free (label);
+    g_free (rate);
   }
   g_usleep (200000);
   emu_down ();
