@@ -38,9 +38,9 @@ SEG_DUR = 2.0
 UPLOAD_MIX = [(0.30, 2), (0.50, 10), (0.20, 50)]  # share, Mbit/s
 SCENARIOS = ["steady", "flash", "churn", "abr", "tracker-restart", "corrupt",
              "dash"]
-# The engine's debug hook for a viewer that corrupts what it uploads (asked
-# for in the lab's report; the lab sets it, the engine must read it).
-CORRUPT_ENV = "GST_P2P_DEBUG_CORRUPT_UPLOAD"
+# The engine's fault-injection hook: a viewer that corrupts what it uploads
+# (probability per uploaded segment, gst/engine/gstp2penginepeer.h).
+CORRUPT_ENV = "GST_P2P_FAULT_CORRUPT_UPLOADS"
 
 
 def log(*a):
@@ -505,9 +505,9 @@ http {
         if self.p2p:
             env["GST_P2P_TRACKER"] = "ws://%s:%d/" % (CORE_ADDR, TRACKER_PORT)
             if self.tokens:
-                # one token per swarm is what the tracker checks; a viewer of
-                # an ABR ladder needs all of them (see docs/lab.md)
-                env["GST_P2P_TOKEN"] = list(self.tokens.values())[0]
+                # tokens are bound to one swarm: a viewer of a ladder gets
+                # one per rendition, the engine picks by the swarm tag
+                env["GST_P2P_TOKEN"] = ",".join(self.tokens.values())
             env["GST_P2P_TRUST_KEY"] = self.lab.oppub
             env["GST_P2P_STUN"] = "%s:%d" % (CORE_ADDR, TURN_PORT)
             env["GST_P2P_TURN"] = "turn://lab:lab@%s:%d" % (CORE_ADDR,
@@ -790,7 +790,7 @@ def analyse_run(ev):
                     by_addr.get(CORE_ADDR, {}).get("fragment", 0)}
     seg_sizes = []
     for ts, addr, uri, status, nbytes in log_rows:
-        if addr == CORE_ADDR and uri_kind(uri) == "fragment" and status == 200:
+        if uri_kind(uri) == "fragment" and status == 200:
             seg_sizes.append(nbytes)
     viewers = []
     series = {}      # viewer -> [(t, buffer%, distance, cdn, peers)]
@@ -808,12 +808,18 @@ def analyse_run(ev):
         dist = []
         frag_bytes = 0
         errors = []
+        fields = {}
         for k, inst in enumerate(v.instances):
             lines = read_jsonl(inst["out"])
             last = None
             ff = None
+            newest = None   # newest fragment requested: the ones before it are in
             for j in lines:
                 e = j.get("event")
+                if e == "fetch" and j.get("kind") == "fragment":
+                    m = re.search(r"(\d+)\.(ts|m4s)(\?|$)", j.get("uri", ""))
+                    if m and (newest is None or int(m.group(1)) > newest):
+                        newest = int(m.group(1))
                 if e in ("tick", "summary"):
                     last = j
                 elif e == "first-frame":
@@ -831,12 +837,15 @@ def analyse_run(ev):
                 if e == "tick":
                     p = j.get("p2p") or {}
                     d = None
+                    ahead = None
                     if ff and j.get("pts", -1) >= 0 and ff.get("fragment"):
                         m = re.search(r"(\d+)\.(ts|m4s)(\?|$)",
                                       ff["fragment"])
                         if m:
                             pos = ev.seg_start(int(m.group(1))) + \
                                 (j["pts"] - j["first_pts"])
+                            if newest is not None:
+                                ahead = ev.seg_start(newest) - pos
                             edge = ev.edge_at(j["wall"])
                             if edge is not None:
                                 d = edge - pos
@@ -845,11 +854,20 @@ def analyse_run(ev):
                     series.setdefault(v.idx, []).append(
                         (j["wall"] - ev.t0, j.get("buffer_percent"), d,
                          p2pget(p, "bytes-from-cdn", None),
-                         p2pget(p, "bytes-from-peers", None), k))
+                         p2pget(p, "bytes-from-peers", None), k, ahead))
             if ff:
                 ttffs.append(ff["ttff"])
             if last:
                 p = last.get("p2p")
+                for key, val in (p or {}).items():
+                    # every engine counter, including ones added later (peer
+                    # link failures, ...); gauges keep their maximum
+                    if isinstance(val, (int, float)) and \
+                            not isinstance(val, bool):
+                        if key in ("peers", "swarms"):
+                            fields[key] = max(fields.get(key, 0), val)
+                        else:
+                            fields[key] = fields.get(key, 0) + val
                 fr = (last.get("fetched") or {}).get("fragment", {})
                 frag_bytes += fr.get("bytes", 0)
                 if p:
@@ -888,7 +906,7 @@ def analyse_run(ev):
             "rss_mib": round(rss / 1024, 1),
             "live_distance_median_s": round(median(dist), 2) if dist else None,
             "live_distance_p95_s": round(pct(dist, 0.95), 2) if dist else None,
-            "exits": exits, "errors": errors[:3]})
+            "exits": exits, "errors": errors[:3], "p2p_stats": fields})
         viewers.append(r)
     res["viewers"] = viewers
     tot = lambda k: sum(x[k] for x in viewers)
@@ -926,6 +944,11 @@ def analyse_run(ev):
         "segment_bytes_mean": seg_mean,
         "viewer_errors": sum(len(x["errors"]) for x in viewers),
     }
+    fields = {}
+    for x in viewers:
+        for key, val in x["p2p_stats"].items():
+            fields[key] = fields.get(key, 0) + val
+    res["totals"]["p2p_stats"] = fields
     n = len(viewers)
     swarms = 3 if ev.variant == "abr" else 1
     demand_bps = n * seg_mean * 8 / SEG_DUR if seg_mean else None
@@ -969,7 +992,7 @@ def fmt(x, f="%.2f", none="–"):
 
 
 def pctf(x):
-    return "–" if x is None else "%.1f %%" % (100 * x)
+    return "–" if x is None else "%.1f %%" % (round(100 * x, 1) + 0.0)
 
 
 def mib(x):
@@ -1033,6 +1056,11 @@ def markdown(lab, results):
                       ", ".join("%s %s" % (k, fmt(v, "%.1f"))
                                 for k, v in r["services_cpu_s"].items()),
                       json.dumps(r["delay_line"])), "",
+                  "Engine counters summed over viewers (p2p-stats): %s." % (
+                      ", ".join("%s %s" % kv for kv in sorted(
+                          r["totals"]["p2p_stats"].items())
+                                if not kv[0].startswith("source-"))
+                      or "none (P2P off)"), "",
                   "| viewer | up Mbit/s | NAT | delay ms | TTFF s | stalls | "
                   "stall s | behind live s | CDN MiB (nginx) | CDN MiB "
                   "(stats) | peer MiB | up MiB | CPU % | RSS MiB | "
@@ -1089,7 +1117,7 @@ def plots(lab, results, outdir):
             win = {}
             for vid, pts in p2p["series"]["viewers"].items():
                 prev = {}
-                for t, _, _, c, pe, inst in pts:
+                for t, _, _, c, pe, inst, _ in pts:
                     if c is None:
                         continue
                     pc, pp = prev.get(inst, (0, 0))
@@ -1117,11 +1145,12 @@ def plots(lab, results, outdir):
                                sharex=True, squeeze=False)
         for c, r in enumerate(runs):
             for vid, pts in sorted(r["series"]["viewers"].items()):
-                ax[0][c].plot([p[0] for p in pts], [p[1] for p in pts], lw=0.7)
+                ax[0][c].plot([p[0] for p in pts if p[6] is not None],
+                              [p[6] for p in pts if p[6] is not None], lw=0.7)
                 ax[1][c].plot([p[0] for p in pts if p[2] is not None],
                               [p[2] for p in pts if p[2] is not None], lw=0.7)
             ax[0][c].set_title(r["name"])
-            ax[0][c].set_ylabel("playbin buffer %")
+            ax[0][c].set_ylabel("downloaded ahead of playback, s")
             ax[1][c].set_ylabel("behind live edge, s")
             ax[1][c].set_xlabel("seconds since the first join")
         f = os.path.join(outdir, "%s-buffer.png" % scen)
