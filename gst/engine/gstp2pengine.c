@@ -13,7 +13,11 @@
 
 #include "gstp2p.h"
 #include "engine/gstp2penginepriv.h"
+#include "engine/gstp2penginepeer.h"
 #include "net/gstp2ploop.h"
+#include "signalling/gstp2ptrackerclient.h"
+#include "swarm/gstp2pswarm.h"
+#include "trust/gstp2ptrustdb.h"
 #include "scheduler/gstp2pscheduler.h"
 #include "scheduler/gstp2puploadgate.h"
 #include "store/gstp2psegmentstore.h"
@@ -35,6 +39,16 @@ GST_DEBUG_CATEGORY (p2p_engine_debug);
 #define MAX_DECISIONS_PER_PUMP 64
 /* the largest segment we take into the store or hand back */
 #define MAX_SEGMENT_SIZE (64u * 1024 * 1024)
+/* housekeeping: statistics from the swarms, RTTs, metered check, expired
+ * verification waits */
+#define TICK_MS 1000
+/* a peer whose segment failed verification is left alone this long */
+#define BAN_DURATION (10 * 60 * SEC)
+/* a peer segment without an operator record waits at most this long when
+ * the scheduler has no deadline for it */
+#define DEFAULT_VERIFY_WAIT (4 * SEC)
+/* peer fetch deadline when the scheduler has none */
+#define DEFAULT_PEER_DEADLINE (8 * SEC)
 
 typedef struct
 {
@@ -43,6 +57,7 @@ typedef struct
   gint64 total_size;
   gchar *content_type;
   guint attempts;               /* engine fetches started */
+  gboolean peer_tried;          /* a peer transfer was started for it */
 } SegmentRef;
 
 typedef enum
@@ -50,6 +65,8 @@ typedef enum
   TRANSFER_SOURCE,              /* a source fetches it for the player */
   TRANSFER_CDN,                 /* our own CDN fetch */
   TRANSFER_PARKED,              /* decided, but we cannot act on it now */
+  TRANSFER_PEER,                /* a peer fetch (GstP2pSwarm) */
+  TRANSFER_VERIFYING,           /* peer bytes waiting for their record */
 } TransferKind;
 
 typedef struct
@@ -59,9 +76,17 @@ typedef struct
   TransferKind kind;
   GstP2pEngineFetch *fetch;     /* TRANSFER_CDN, until its callback */
   GstP2pEngineRequest *req;     /* TRANSFER_SOURCE (ref) */
+  gboolean announced;           /* we sent FETCHING for it */
+  /* TRANSFER_PEER, TRANSFER_VERIFYING */
+  GCancellable *cancel;
+  gchar *peer;                  /* tracker id */
+  guint64 offset;               /* first byte asked for */
+  GBytes *prefix;               /* bytes [0, offset) from an earlier peer */
+  GBytes *held;                 /* VERIFYING: the whole segment */
+  gint64 verify_until;          /* VERIFYING: then the CDN */
 } Transfer;
 
-typedef struct
+typedef struct _Swarm
 {
   GstP2pEngine *engine;
   guint8 digest[GST_P2P_STREAM_SWARM_DIGEST_LEN];
@@ -72,6 +97,15 @@ typedef struct
   GPtrArray *waiters;           /* GstP2pEngineRequest (refs) on WAIT */
   guint64 oldest;
   gboolean live;
+
+  /* peers (only with peer delivery on) */
+  GstP2pSwarm *swarm;
+  GstP2pTrackerClient *publish; /* the publisher's channel, if its tracker
+                                 * swarm name differs from the swarm's */
+  GHashTable *names;            /* wire id (GBytes) -> tracker id */
+  GHashTable *banned;           /* tracker id -> gint64 expiry */
+  GHashTable *partials;         /* guint64* -> GBytes: unverified peer
+                                 * bytes from 0, a resume point */
 } Swarm;
 
 struct _GstP2pEngine
@@ -94,6 +128,12 @@ struct _GstP2pEngine
   gboolean prefetch;
   gchar *shared_key;
 
+  GstP2pTrustDb *trust;         /* NULL: no operator key */
+  gboolean peers_on;            /* tracker and trust: peer delivery */
+  gchar *peer_id;               /* our tracker id in every swarm */
+  gdouble fault_corrupt;        /* GST_P2P_FAULT_CORRUPT_UPLOADS */
+  gchar **ice_addresses;
+
   GMutex lock;
   GstP2pEngineStats stats;
   GstP2pEngineHttpTemplate *tmpl;       /* the last source's settings */
@@ -101,7 +141,11 @@ struct _GstP2pEngine
   /* loop */
   GstP2pStreamIndex *index;
   GstP2pSegmentStore *store;
+  GstP2pSegmentStore *upload_store;     /* = store, or corrupted copies */
   GstP2pUploadGate gate;
+  GSource *tick;
+  GRand *rand;
+  gboolean metered;
   GHashTable *swarms;           /* digest (GBytes) -> Swarm */
   guint8 self_id[GST_P2P_SCHEDULER_PEER_ID_SIZE];
   GSource *wake;
@@ -114,6 +158,9 @@ static GMutex shared_lock;
 static GHashTable *shared_engines;      /* key -> GstP2pEngine (weak) */
 
 static void engine_pump_all (GstP2pEngine * engine);
+static void swarm_start_peers (GstP2pEngine * engine, gpointer s);
+static void swarm_stop_peers (gpointer s);
+static void pump (struct _Swarm *s, gint64 now);
 
 /* ---------------------------------------------------------------------- */
 /* Configuration                                                          */
@@ -197,6 +244,13 @@ transfer_free (Transfer * t)
 {
   if (t->req)
     gst_p2p_engine_request_unref (t->req);
+  if (t->cancel) {
+    g_cancellable_cancel (t->cancel);
+    g_object_unref (t->cancel);
+  }
+  g_clear_pointer (&t->prefix, g_bytes_unref);
+  g_clear_pointer (&t->held, g_bytes_unref);
+  g_free (t->peer);
   g_free (t);
 }
 
@@ -218,9 +272,13 @@ swarm_free (Swarm * s)
   for (i = 0; i < s->waiters->len; i++)
     gst_p2p_engine_request_resolve (g_ptr_array_index (s->waiters, i),
         GST_P2P_ENGINE_ANSWER_CDN, NULL, -1, NULL, FALSE, "engine gone");
+  swarm_stop_peers (s);
   g_ptr_array_unref (s->waiters);
   g_hash_table_destroy (s->transfers);
   g_hash_table_destroy (s->refs);
+  g_hash_table_destroy (s->names);
+  g_hash_table_destroy (s->banned);
+  g_hash_table_destroy (s->partials);
   gst_p2p_scheduler_free (s->sched);
   g_free (s);
 }
@@ -245,10 +303,12 @@ get_swarm (GstP2pEngine * engine, const GstP2pStreamSegmentInfo * info)
    * demuxer; with prefetch off only the player's requests fetch. */
   params.p2p = engine->prefetch;
   params.seeding = engine->prefetch;
-  /* No swarm yet (CDN-only prefetch): nobody to spread seeders apart from,
-   * and the demuxer learns of a new segment from the same playlist reload
-   * as we do; any delay lets it ask first. */
-  params.seed_jitter = 0;
+  /* CDN-only prefetch: nobody to spread seeders apart from, and the
+   * demuxer learns of a new segment from the same playlist reload as we
+   * do; any delay lets it ask first. With peers the scheduler's default
+   * jitter separates viewers of equal rank. */
+  if (!engine->peers_on)
+    params.seed_jitter = 0;
   s->sched = gst_p2p_scheduler_new (&params, engine->store, s->digest,
       engine->self_id, g_random_int (), g_get_monotonic_time ());
   s->refs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
@@ -258,7 +318,14 @@ get_swarm (GstP2pEngine * engine, const GstP2pStreamSegmentInfo * info)
   s->waiters = g_ptr_array_new_with_free_func ((GDestroyNotify)
       gst_p2p_engine_request_unref);
   s->live = info->live;
+  s->names = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
+      (GDestroyNotify) g_bytes_unref, g_free);
+  s->banned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  s->partials = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+      (GDestroyNotify) g_bytes_unref);
   g_hash_table_insert (engine->swarms, key, s);
+  if (engine->peers_on)
+    swarm_start_peers (engine, s);
   g_mutex_lock (&engine->lock);
   engine->stats.swarms = g_hash_table_size (engine->swarms);
   g_mutex_unlock (&engine->lock);
@@ -544,24 +611,48 @@ wake_waiters (Swarm * s, guint64 segment_id, GBytes * data,
   }
 }
 
-/* A complete segment (from the CDN: trusted as the player would): into the
- * store, the scheduler told, the waiters served. */
+/* A copy for uploads: the fault-injection hook flips bytes in some. */
 static void
-segment_arrived (Swarm * s, guint32 transfer_id, guint64 segment_id,
+put_upload_copy (Swarm * s, guint64 segment_id, GBytes * body, gint64 now)
+{
+  GstP2pEngine *engine = s->engine;
+  GBytes *bad;
+  guint8 sha[GST_P2P_TRUST_SHA256_LEN];
+  gsize size;
+  const guint8 *data;
+
+  if (engine->upload_store == engine->store)
+    return;
+  if (g_rand_double (engine->rand) < engine->fault_corrupt) {
+    bad = gst_p2p_engine_corrupt_copy (body, engine->rand);
+    GST_WARNING ("swarm %s segment %" G_GUINT64_FORMAT ": fault injection, "
+        "uploads of it are corrupted", s->id, segment_id);
+  } else {
+    bad = g_bytes_ref (body);
+  }
+  data = g_bytes_get_data (bad, &size);
+  gst_p2p_trust_sha256 (data, size, sha);
+  gst_p2p_segment_store_put (engine->upload_store, s->digest, segment_id, bad,
+      sha, now);
+  g_bytes_unref (bad);
+}
+
+/* A complete segment (from the CDN: trusted as the player would; from
+ * peers: verified against the operator's record): into the store, the
+ * scheduler told, HAVE announced, the waiters served. */
+static void
+store_segment (Swarm * s, guint32 transfer_id, guint64 segment_id,
     GBytes * body, gint64 total_size, const gchar * content_type)
 {
   GstP2pEngine *engine = s->engine;
-  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
-  guint8 sha[32];
-  gsize len = sizeof (sha), size;
+  guint8 sha[GST_P2P_TRUST_SHA256_LEN];
+  gsize size;
   const guint8 *data = g_bytes_get_data (body, &size);
   SegmentRef *ref = g_hash_table_lookup (s->refs, &segment_id);
   gint64 now = g_get_monotonic_time ();
   gboolean stored;
 
-  g_checksum_update (sum, data, size);
-  g_checksum_get_digest (sum, sha, &len);
-  g_checksum_free (sum);
+  gst_p2p_trust_sha256 (data, size, sha);
   if (ref) {
     if (total_size >= 0)
       ref->total_size = total_size;
@@ -572,9 +663,21 @@ segment_arrived (Swarm * s, guint32 transfer_id, guint64 segment_id,
       body, sha, now);
   GST_DEBUG ("swarm %s segment %" G_GUINT64_FORMAT ": %" G_GSIZE_FORMAT
       " bytes %s", s->id, segment_id, size, stored ? "stored" : "not stored");
+  g_hash_table_remove (s->partials, &segment_id);
   gst_p2p_scheduler_transfer_done (s->sched, transfer_id, stored ?
       GST_P2P_TRANSFER_OK : GST_P2P_TRANSFER_FAILED, stored ? size : 0, now);
+  if (stored && s->swarm) {
+    put_upload_copy (s, segment_id, body, now);
+    gst_p2p_swarm_announce_have (s->swarm, segment_id);
+  }
   wake_waiters (s, segment_id, body, ref);
+}
+
+static void
+segment_arrived (Swarm * s, guint32 transfer_id, guint64 segment_id,
+    GBytes * body, gint64 total_size, const gchar * content_type)
+{
+  store_segment (s, transfer_id, segment_id, body, total_size, content_type);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -611,6 +714,8 @@ engine_fetch_done (GstP2pEngineFetch * fetch, GBytes * body, gint64 total,
   if (!t || t->fetch != fetch)
     return;
   segment_id = t->segment_id;
+  if (!body && t->announced && s->swarm)
+    gst_p2p_swarm_announce_fetching (s->swarm, segment_id, TRUE);
   g_hash_table_remove (s->transfers, GUINT_TO_POINTER (c->transfer_id));
 
   g_mutex_lock (&engine->lock);
@@ -678,6 +783,44 @@ give_to_source (Swarm * s, GstP2pEngineRequest * req, guint32 transfer_id,
   return TRUE;
 }
 
+static void
+count_cdn_fallback (GstP2pEngine * engine)
+{
+  g_mutex_lock (&engine->lock);
+  engine->stats.cdn_fallbacks++;
+  g_mutex_unlock (&engine->lock);
+}
+
+/* ABANDON_PEER: the peer transfer (or the bytes waiting for their record)
+ * is dropped; the CDN brings the segment. */
+static void
+drop_peer_transfer (Swarm * s, guint32 transfer_id)
+{
+  Transfer *t = g_hash_table_lookup (s->transfers,
+      GUINT_TO_POINTER (transfer_id));
+
+  if (!t || (t->kind != TRANSFER_PEER && t->kind != TRANSFER_VERIFYING))
+    return;
+  GST_INFO ("swarm %s segment %" G_GUINT64_FORMAT ": peer transfer from %s "
+      "abandoned for the CDN", s->id, t->segment_id, t->peer);
+  /* freeing it cancels the fetch; its callback finds no transfer */
+  g_hash_table_remove (s->transfers, GUINT_TO_POINTER (transfer_id));
+}
+
+static void
+announce_fetching (Swarm * s, const GstP2pDecision * d)
+{
+  Transfer *t;
+
+  if (!s->swarm || !(d->kind == GST_P2P_DECISION_SEED || d->announce_fetching))
+    return;
+  t = g_hash_table_lookup (s->transfers, GUINT_TO_POINTER (d->transfer_id));
+  if (!t || t->kind == TRANSFER_PARKED)
+    return;
+  t->announced = TRUE;
+  gst_p2p_swarm_announce_fetching (s->swarm, d->segment_id, FALSE);
+}
+
 /* FETCH_CDN, SEED, ABANDON_PEER from next(): the segment from the CDN. */
 static void
 act_cdn (Swarm * s, const GstP2pDecision * d)
@@ -690,6 +833,14 @@ act_cdn (Swarm * s, const GstP2pDecision * d)
   FetchCtx *c;
   Transfer *t;
   guint wi;
+
+  if (d->kind == GST_P2P_DECISION_ABANDON_PEER)
+    drop_peer_transfer (s, d->cancel_transfer_id);
+  if (ref && ref->peer_tried) {
+    /* counted once per segment */
+    ref->peer_tried = FALSE;
+    count_cdn_fallback (engine);
+  }
 
   /* a source is waiting for it: it fetches and streams it itself */
   waiter = find_waiter (s, d->segment_id, &wi);
@@ -705,6 +856,7 @@ act_cdn (Swarm * s, const GstP2pDecision * d)
       GST_DEBUG ("swarm %s segment %" G_GUINT64_FORMAT ": %s, the waiting "
           "source fetches it", s->id, d->segment_id, d->reason);
       gst_p2p_engine_request_unref (waiter);
+      announce_fetching (s, d);
       return;
     }
     gst_p2p_engine_request_unref (waiter);
@@ -728,8 +880,9 @@ act_cdn (Swarm * s, const GstP2pDecision * d)
   }
 
   ref->attempts++;
-  /* TODO(swarm): d->announce_fetching -> FETCHING; ABANDON_PEER resumes at
-   * d->offset with the bytes the peer transfer left */
+  /* The whole segment, also after a peer transfer left some bytes
+   * (d->offset): peer bytes are only usable once the whole segment
+   * verifies, and a CDN copy needs no record. */
   start = ref->range.set ? ref->range.offset : 0;
   stop = ref->range.set ? ref->range.offset + ref->range.length : (guint64) - 1;
   c = g_new0 (FetchCtx, 1);
@@ -744,6 +897,644 @@ act_cdn (Swarm * s, const GstP2pDecision * d)
       MIN (engine->store_size, MAX_SEGMENT_SIZE), FETCH_TIMEOUT,
       engine_fetch_done, c, (GDestroyNotify) fetch_ctx_free);
   gst_p2p_engine_http_template_unref (tmpl);
+  announce_fetching (s, d);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Peers (loop)                                                           */
+
+static gboolean
+is_banned (Swarm * s, const gchar * name)
+{
+  gint64 *until = g_hash_table_lookup (s->banned, name);
+
+  if (!until)
+    return FALSE;
+  if (*until > g_get_monotonic_time ())
+    return TRUE;
+  g_hash_table_remove (s->banned, name);
+  return FALSE;
+}
+
+/* A peer whose segment failed verification: closed, forgotten by the
+ * scheduler, and closed again whenever it links during the ban. */
+static void
+ban_peer (Swarm * s, const gchar * name, const gchar * why)
+{
+  GstP2pEngine *engine = s->engine;
+  gint64 now = g_get_monotonic_time ();
+  gint64 *until = g_new (gint64, 1);
+  guint8 wire[GST_P2P_WIRE_PEER_ID_SIZE];
+  GstP2pPeer *peer;
+  gchar *id = g_strdup (name);
+
+  *until = now + BAN_DURATION;
+  g_hash_table_replace (s->banned, g_strdup (id), until);
+  g_mutex_lock (&engine->lock);
+  engine->stats.bans++;
+  g_mutex_unlock (&engine->lock);
+  GST_WARNING ("swarm %s: peer %s banned: %s", s->id, id, why);
+  gst_p2p_swarm_peer_wire_id (id, wire);
+  gst_p2p_scheduler_peer_removed (s->sched, wire, now);
+  peer = s->swarm ? gst_p2p_swarm_get_peer (s->swarm, id) : NULL;
+  if (peer && gst_p2p_peer_get_state (peer) != GST_P2P_PEER_STATE_CLOSED)
+    gst_p2p_peer_close (peer, GST_P2P_WIRE_BYE_PROTOCOL_ERROR, why);
+  g_free (id);
+}
+
+static GBytes *
+concat_bytes (GBytes * a, GBytes * b)
+{
+  gsize na, nb;
+  const guint8 *pa = g_bytes_get_data (a, &na);
+  const guint8 *pb = g_bytes_get_data (b, &nb);
+  guint8 *out = g_malloc (na + nb);
+
+  memcpy (out, pa, na);
+  memcpy (out + na, pb, nb);
+  return g_bytes_new_take (out, na + nb);
+}
+
+/* Swarm statistics into the engine's (peers, bytes both ways). */
+static void
+refresh_peer_stats (GstP2pEngine * engine)
+{
+  GHashTableIter it;
+  gpointer value;
+  guint peers = 0;
+  guint64 in = 0, out = 0;
+
+  g_hash_table_iter_init (&it, engine->swarms);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    Swarm *s = value;
+    GstP2pSwarmStats st;
+
+    if (!s->swarm)
+      continue;
+    gst_p2p_swarm_get_stats (s->swarm, &st);
+    peers += st.peers;
+    in += st.bytes_from_peers;
+    out += st.bytes_to_peers;
+  }
+  g_mutex_lock (&engine->lock);
+  engine->stats.peers = peers;
+  engine->stats.bytes_from_peers = MAX (engine->stats.bytes_from_peers, in);
+  engine->stats.bytes_to_peers = MAX (engine->stats.bytes_to_peers, out);
+  g_mutex_unlock (&engine->lock);
+}
+
+/* Verification of a whole segment from peers, before anything else sees
+ * it. @t stays in the table (VERIFYING) only when its record is missing. */
+static void
+verify_peer_segment (Swarm * s, Transfer * t, GBytes * whole)
+{
+  GstP2pEngine *engine = s->engine;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (whole, &size);
+  GstP2pTrustVerdict v;
+  guint32 id = t->id;
+  guint64 seg = t->segment_id;
+  gint64 now = g_get_monotonic_time ();
+  gchar *peer;
+
+  v = gst_p2p_trust_db_verify (engine->trust, s->digest, seg, data, size);
+  GST_DEBUG ("swarm %s segment %" G_GUINT64_FORMAT ": %" G_GSIZE_FORMAT
+      " bytes from %s: %s", s->id, seg, size, t->peer,
+      gst_p2p_trust_verdict_to_string (v));
+  switch (v) {
+    case GST_P2P_TRUST_VERDICT_OK:
+      g_mutex_lock (&engine->lock);
+      engine->stats.segments_from_peers++;
+      engine->stats.segment_bytes_from_peers += size;
+      g_mutex_unlock (&engine->lock);
+      g_hash_table_remove (s->transfers, GUINT_TO_POINTER (id));
+      store_segment (s, id, seg, whole, -1, NULL);
+      break;
+    case GST_P2P_TRUST_VERDICT_UNKNOWN:{
+      gint64 deadline = gst_p2p_scheduler_get_deadline (s->sched, seg);
+
+      if (t->kind != TRANSFER_VERIFYING) {
+        g_mutex_lock (&engine->lock);
+        engine->stats.verify_waits++;
+        g_mutex_unlock (&engine->lock);
+      }
+      t->kind = TRANSFER_VERIFYING;
+      if (t->held != whole) {
+        g_clear_pointer (&t->held, g_bytes_unref);
+        t->held = g_bytes_ref (whole);
+      }
+      if (!t->verify_until)
+        t->verify_until = deadline != G_MAXINT64 && deadline > now ?
+            deadline : now + DEFAULT_VERIFY_WAIT;
+      break;
+    }
+    default:
+      g_mutex_lock (&engine->lock);
+      engine->stats.hash_failures++;
+      g_mutex_unlock (&engine->lock);
+      peer = g_strdup (t->peer);
+      g_hash_table_remove (s->transfers, GUINT_TO_POINTER (id));
+      g_hash_table_remove (s->partials, &seg);
+      gst_p2p_scheduler_transfer_done (s->sched, id, GST_P2P_TRANSFER_FAILED,
+          0, now);
+      ban_peer (s, peer, v == GST_P2P_TRUST_VERDICT_BAD_SIZE ?
+          "segment of the wrong size" : "segment hash mismatch");
+      g_free (peer);
+      break;
+  }
+}
+
+/* Records arrived, or time passed: segments waiting for their record. */
+static void
+recheck_verifying (Swarm * s, gboolean records_arrived)
+{
+  GHashTableIter it;
+  gpointer value;
+  gint64 now = g_get_monotonic_time ();
+  GPtrArray *ids = g_ptr_array_new ();
+  guint i;
+
+  g_hash_table_iter_init (&it, s->transfers);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (((Transfer *) value)->kind == TRANSFER_VERIFYING)
+      g_ptr_array_add (ids, GUINT_TO_POINTER (((Transfer *) value)->id));
+  for (i = 0; i < ids->len; i++) {
+    Transfer *t = g_hash_table_lookup (s->transfers, ids->pdata[i]);
+    GBytes *held;
+
+    if (!t || t->kind != TRANSFER_VERIFYING)
+      continue;
+    if (records_arrived) {
+      held = g_bytes_ref (t->held);
+      verify_peer_segment (s, t, held);
+      g_bytes_unref (held);
+      t = g_hash_table_lookup (s->transfers, ids->pdata[i]);
+    }
+    if (t && t->kind == TRANSFER_VERIFYING && now >= t->verify_until) {
+      guint32 id = t->id;
+
+      GST_INFO ("swarm %s segment %" G_GUINT64_FORMAT ": no record in time, "
+          "CDN", s->id, t->segment_id);
+      g_hash_table_remove (s->transfers, GUINT_TO_POINTER (id));
+      gst_p2p_scheduler_transfer_done (s->sched, id, GST_P2P_TRANSFER_FAILED,
+          0, now);
+    }
+  }
+  g_ptr_array_unref (ids);
+}
+
+typedef struct
+{
+  GstP2pEngine *engine;
+  GBytes *swarm_key;
+  guint32 transfer_id;
+  GCancellable *cancel;
+} PeerFetchCtx;
+
+static void
+peer_fetch_ctx_free (PeerFetchCtx * c)
+{
+  g_object_unref (c->engine);
+  g_bytes_unref (c->swarm_key);
+  g_object_unref (c->cancel);
+  g_free (c);
+}
+
+static Transfer *
+peer_fetch_transfer (PeerFetchCtx * c, Swarm ** swarm)
+{
+  Swarm *s = g_hash_table_lookup (c->engine->swarms, c->swarm_key);
+  Transfer *t = s ? g_hash_table_lookup (s->transfers,
+      GUINT_TO_POINTER (c->transfer_id)) : NULL;
+
+  *swarm = s;
+  if (!t || t->kind != TRANSFER_PEER || t->cancel != c->cancel)
+    return NULL;
+  return t;
+}
+
+static void
+peer_fetch_progress (GstP2pSwarm * swarm, guint64 received,
+    guint32 segment_size, gpointer data)
+{
+  PeerFetchCtx *c = data;
+  Swarm *s;
+  Transfer *t = peer_fetch_transfer (c, &s);
+
+  if (t)
+    gst_p2p_scheduler_transfer_progress (s->sched, t->id, t->offset + received,
+        segment_size, g_get_monotonic_time ());
+}
+
+static void
+peer_fetch_done (GObject * source, GAsyncResult * res, gpointer data)
+{
+  PeerFetchCtx *c = data;
+  GstP2pEngine *engine = c->engine;
+  GError *err = NULL;
+  GBytes *bytes, *partial = NULL;
+  guint32 segment_size = 0;
+  Swarm *s;
+  Transfer *t;
+
+  bytes = gst_p2p_swarm_fetch_finish (GST_P2P_SWARM (source), res,
+      &segment_size, NULL, &partial, &err);
+  t = peer_fetch_transfer (c, &s);
+  if (!t)
+    goto out;
+
+  if (bytes) {
+    GBytes *whole = t->prefix ? concat_bytes (t->prefix, bytes) :
+        g_bytes_ref (bytes);
+
+    g_clear_object (&t->cancel);
+    verify_peer_segment (s, t, whole);
+    g_bytes_unref (whole);
+  } else {
+    GstP2pTransferResult result = GST_P2P_TRANSFER_FAILED;
+    guint64 held = 0, seg = t->segment_id;
+    guint32 id = t->id;
+
+    if (g_error_matches (err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
+        g_error_matches (err, GST_P2P_PEER_ERROR, GST_P2P_PEER_ERROR_NOT_HAVE)
+        || g_error_matches (err, GST_P2P_PEER_ERROR,
+            GST_P2P_PEER_ERROR_EVICTED))
+      result = GST_P2P_TRANSFER_ABSENT;
+    else if (g_error_matches (err, GST_P2P_PEER_ERROR, GST_P2P_PEER_ERROR_BUSY)
+        || g_error_matches (err, GST_P2P_PEER_ERROR,
+            GST_P2P_PEER_ERROR_NO_SLOT))
+      result = GST_P2P_TRANSFER_BUSY;
+    if (result == GST_P2P_TRANSFER_FAILED && partial
+        && g_bytes_get_size (partial) > 0) {
+      GBytes *part = t->prefix ? concat_bytes (t->prefix, partial) :
+          g_bytes_ref (partial);
+      guint64 *key = g_new (guint64, 1);
+
+      *key = seg;
+      held = g_bytes_get_size (part);
+      g_hash_table_replace (s->partials, key, part);
+    }
+    GST_INFO ("swarm %s segment %" G_GUINT64_FORMAT ": peer %s failed: %s "
+        "(%" G_GUINT64_FORMAT " bytes held)", s->id, seg, t->peer,
+        err ? err->message : "?", held);
+    g_mutex_lock (&engine->lock);
+    engine->stats.peer_failures++;
+    g_mutex_unlock (&engine->lock);
+    g_hash_table_remove (s->transfers, GUINT_TO_POINTER (id));
+    gst_p2p_scheduler_transfer_done (s->sched, id, result, held,
+        g_get_monotonic_time ());
+  }
+  refresh_peer_stats (engine);
+  engine_pump_all (engine);
+out:
+  g_clear_error (&err);
+  g_clear_pointer (&bytes, g_bytes_unref);
+  g_clear_pointer (&partial, g_bytes_unref);
+  peer_fetch_ctx_free (c);
+}
+
+/* FETCH_PEER: REQUEST [offset, end) from the chosen peer. */
+static void
+act_peer (Swarm * s, const GstP2pDecision * d)
+{
+  GstP2pEngine *engine = s->engine;
+  GBytes *key = g_bytes_new (d->peer_id, GST_P2P_SCHEDULER_PEER_ID_SIZE);
+  const gchar *name = s->swarm ? g_hash_table_lookup (s->names, key) : NULL;
+  gint64 now = g_get_monotonic_time (), deadline;
+  SegmentRef *ref = g_hash_table_lookup (s->refs, &d->segment_id);
+  PeerFetchCtx *c, *pc;
+  Transfer *t;
+
+  g_bytes_unref (key);
+  if (!name) {
+    gst_p2p_scheduler_transfer_done (s->sched, d->transfer_id,
+        GST_P2P_TRANSFER_ABSENT, 0, now);
+    return;
+  }
+  if (ref)
+    ref->peer_tried = TRUE;
+  t = add_transfer (s, d->transfer_id, d->segment_id, TRANSFER_PEER);
+  t->peer = g_strdup (name);
+  t->cancel = g_cancellable_new ();
+  if (d->offset > 0 && d->offset < G_MAXUINT32) {
+    GBytes *part = g_hash_table_lookup (s->partials, &d->segment_id);
+
+    /* resume after the bytes an earlier peer left, if we kept them */
+    if (part && g_bytes_get_size (part) >= d->offset) {
+      t->prefix = g_bytes_new_from_bytes (part, 0, d->offset);
+      t->offset = d->offset;
+    }
+  }
+  /* the scheduler abandons the transfer in time on its own; the request's
+   * own deadline is a backstop */
+  deadline = gst_p2p_scheduler_get_deadline (s->sched, d->segment_id);
+  if (deadline == G_MAXINT64 || deadline < now + 2 * SEC)
+    deadline = now + DEFAULT_PEER_DEADLINE;
+  GST_DEBUG ("swarm %s segment %" G_GUINT64_FORMAT ": from peer %s at %"
+      G_GUINT64_FORMAT " (%s)", s->id, d->segment_id, name, t->offset,
+      d->reason);
+
+  c = g_new0 (PeerFetchCtx, 1);
+  c->engine = g_object_ref (engine);
+  c->swarm_key = g_bytes_new (s->digest, sizeof (s->digest));
+  c->transfer_id = d->transfer_id;
+  c->cancel = g_object_ref (t->cancel);
+  pc = g_new0 (PeerFetchCtx, 1);
+  pc->engine = g_object_ref (engine);
+  pc->swarm_key = g_bytes_ref (c->swarm_key);
+  pc->transfer_id = d->transfer_id;
+  pc->cancel = g_object_ref (t->cancel);
+  gst_p2p_swarm_fetch_async (s->swarm, d->segment_id, (guint32) t->offset,
+      GST_P2P_WIRE_RANGE_END_OPEN, deadline, name, t->cancel,
+      peer_fetch_progress, pc, (GDestroyNotify) peer_fetch_ctx_free,
+      peer_fetch_done, c);
+}
+
+/* What a peer announced, for the segments we know of. */
+static void
+sync_haves (Swarm * s, GstP2pPeer * peer, const guint8 * wire)
+{
+  GHashTableIter it;
+  gpointer k;
+  gint64 now = g_get_monotonic_time ();
+
+  g_hash_table_iter_init (&it, s->refs);
+  while (g_hash_table_iter_next (&it, &k, NULL))
+    if (gst_p2p_peer_has (peer, *(guint64 *) k))
+      gst_p2p_scheduler_peer_have (s->sched, wire, *(guint64 *) k, now);
+}
+
+static void
+on_peer_bitfield (GstP2pPeer * peer, Swarm * s)
+{
+  const gchar *name = gst_p2p_peer_get_name (peer);
+  guint8 wire[GST_P2P_WIRE_PEER_ID_SIZE];
+
+  if (is_banned (s, name))
+    return;
+  gst_p2p_swarm_peer_wire_id (name, wire);
+  sync_haves (s, peer, wire);
+  pump (s, g_get_monotonic_time ());
+}
+
+static void
+on_peer_added (GstP2pSwarm * swarm, const gchar * name, Swarm * s)
+{
+  GstP2pPeer *peer = gst_p2p_swarm_get_peer (swarm, name);
+  guint8 wire[GST_P2P_WIRE_PEER_ID_SIZE];
+  guint32 caps;
+  gboolean may_seed;
+
+  if (!peer)
+    return;
+  if (is_banned (s, name)) {
+    GST_INFO ("swarm %s: banned peer %s linked again, closing", s->id, name);
+    gst_p2p_peer_close (peer, GST_P2P_WIRE_BYE_PROTOCOL_ERROR, "banned");
+    return;
+  }
+  gst_p2p_swarm_peer_wire_id (name, wire);
+  g_hash_table_replace (s->names, g_bytes_new (wire, sizeof (wire)),
+      g_strdup (name));
+  caps = gst_p2p_peer_get_remote_capabilities (peer);
+  may_seed = (caps & GST_P2P_WIRE_CAP_FETCHING) &&
+      gst_p2p_peer_get_remote_max_requests (peer) > 0;
+  gst_p2p_scheduler_peer_added (s->sched, wire, may_seed,
+      (caps & GST_P2P_WIRE_CAP_RANGES) != 0, g_get_monotonic_time ());
+  g_signal_handlers_disconnect_by_data (peer, s);
+  g_signal_connect (peer, "bitfield", G_CALLBACK (on_peer_bitfield), s);
+  GST_INFO ("swarm %s: peer %s ready (may seed: %d)", s->id, name, may_seed);
+  sync_haves (s, peer, wire);
+  refresh_peer_stats (s->engine);
+  pump (s, g_get_monotonic_time ());
+}
+
+static void
+on_peer_removed (GstP2pSwarm * swarm, const gchar * name,
+    const gchar * reason, Swarm * s)
+{
+  guint8 wire[GST_P2P_WIRE_PEER_ID_SIZE];
+  GBytes *key;
+
+  gst_p2p_swarm_peer_wire_id (name, wire);
+  key = g_bytes_new (wire, sizeof (wire));
+  g_hash_table_remove (s->names, key);
+  g_bytes_unref (key);
+  gst_p2p_scheduler_peer_removed (s->sched, wire, g_get_monotonic_time ());
+  GST_INFO ("swarm %s: peer %s gone (%s)", s->id, name, reason);
+  refresh_peer_stats (s->engine);
+  pump (s, g_get_monotonic_time ());
+}
+
+static void
+on_peer_have (GstP2pSwarm * swarm, const gchar * name, guint64 seg, Swarm * s)
+{
+  guint8 wire[GST_P2P_WIRE_PEER_ID_SIZE];
+
+  if (is_banned (s, name))
+    return;
+  gst_p2p_swarm_peer_wire_id (name, wire);
+  gst_p2p_scheduler_peer_have (s->sched, wire, seg, g_get_monotonic_time ());
+  pump (s, g_get_monotonic_time ());
+}
+
+static void
+on_peer_fetching (GstP2pSwarm * swarm, const gchar * name, guint64 seg,
+    gboolean aborted, Swarm * s)
+{
+  guint8 wire[GST_P2P_WIRE_PEER_ID_SIZE];
+
+  if (is_banned (s, name))
+    return;
+  gst_p2p_swarm_peer_wire_id (name, wire);
+  gst_p2p_scheduler_peer_fetching (s->sched, wire, seg, aborted,
+      g_get_monotonic_time ());
+  pump (s, g_get_monotonic_time ());
+}
+
+/* The operator's signed hashes (GstP2pSwarm::publish and
+ * GstP2pTrackerClient::publish have the same signature). */
+static void
+on_publish (GObject * from_object, const gchar * from, const gchar * payload,
+    Swarm * s)
+{
+  GstP2pEngine *engine = s->engine;
+  GError *err = NULL;
+  gint n;
+
+  n = gst_p2p_trust_db_add_payload (engine->trust, payload, strlen (payload),
+      g_get_real_time (), &err);
+  if (n < 0) {
+    GST_INFO ("swarm %s: publish from %s refused: %s", s->id, from,
+        err ? err->message : "?");
+    g_clear_error (&err);
+    return;
+  }
+  GST_DEBUG ("swarm %s: %d records from %s", s->id, n, from);
+  recheck_verifying (s, TRUE);
+  pump (s, g_get_monotonic_time ());
+}
+
+static void
+on_tracker_error (GObject * obj, const gchar * reason, const gchar * message,
+    Swarm * s)
+{
+  GST_WARNING ("swarm %s: tracker error %s: %s", s->id, reason, message);
+}
+
+static void
+swarm_start_peers (GstP2pEngine * engine, gpointer data)
+{
+  Swarm *s = data;
+  GstP2pLinkConfig lc;
+  GString *hex = g_string_new (NULL);
+  gchar *token, *host = NULL, *user = NULL, *pass = NULL;
+  guint port = 0, i;
+
+  for (i = 0; i < sizeof (s->digest); i++)
+    g_string_append_printf (hex, "%02x", s->digest[i]);
+  token = gst_p2p_engine_pick_token (engine->tracker_token, hex->str);
+  s->swarm = gst_p2p_swarm_new (s->digest, engine->tracker, token,
+      engine->upload_store);
+  g_free (token);
+  g_object_set (s->swarm, "peer-id", engine->peer_id, "upload-enabled",
+      engine->gate.enabled, "max-uploads", MAX (1, engine->max_uploads), NULL);
+
+  /* STUN/TURN: the engine's settings (properties, defaulting to
+   * GST_P2P_STUN/GST_P2P_TURN) over what the link reads from the
+   * environment */
+  gst_p2p_link_config_init (&lc);
+  if (engine->stun_server) {
+    if (gst_p2p_ice_parse_stun_uri (engine->stun_server, &host, &port)) {
+      g_free (lc.ice.stun_host);
+      lc.ice.stun_host = host;
+      lc.ice.stun_port = port;
+    } else {
+      GST_WARNING ("stun-server %s: not host:port", engine->stun_server);
+    }
+  }
+  if (engine->turn_server) {
+    if (gst_p2p_ice_parse_turn_uri (engine->turn_server, &host, &port, &user,
+            &pass)) {
+      g_free (lc.ice.turn_host);
+      g_free (lc.ice.turn_user);
+      g_free (lc.ice.turn_pass);
+      lc.ice.turn_host = host;
+      lc.ice.turn_port = port;
+      lc.ice.turn_user = user;
+      lc.ice.turn_pass = pass;
+    } else {
+      /* never log the value: it holds a password */
+      GST_WARNING ("turn-server: not turn://user:pass@host:port");
+    }
+  }
+  if (engine->ice_addresses) {
+    g_strfreev (lc.ice.local_addresses);
+    lc.ice.local_addresses = g_strdupv (engine->ice_addresses);
+  }
+  gst_p2p_swarm_set_link_config (s->swarm, &lc);
+  gst_p2p_link_config_clear (&lc);
+  gst_p2p_swarm_set_upload_gate (s->swarm, &engine->gate);
+
+  g_signal_connect (s->swarm, "peer-added", G_CALLBACK (on_peer_added), s);
+  g_signal_connect (s->swarm, "peer-removed", G_CALLBACK (on_peer_removed), s);
+  g_signal_connect (s->swarm, "have", G_CALLBACK (on_peer_have), s);
+  g_signal_connect (s->swarm, "fetching", G_CALLBACK (on_peer_fetching), s);
+  g_signal_connect (s->swarm, "publish", G_CALLBACK (on_publish), s);
+  g_signal_connect (s->swarm, "tracker-error", G_CALLBACK (on_tracker_error),
+      s);
+  GST_INFO ("swarm %s: joining %s as %s", s->id, engine->tracker,
+      engine->peer_id);
+  gst_p2p_swarm_start (s->swarm);
+
+  /* gst-p2p-publisher publishes to the short swarm name (docs/trust.md)
+   * while GstP2pSwarm joins the full hex one: listen there too */
+  if (strcmp (hex->str, s->id) != 0) {
+    token = gst_p2p_engine_pick_token (engine->tracker_token, s->id);
+    s->publish = gst_p2p_tracker_client_new (engine->tracker, s->id, token);
+    g_free (token);
+    g_signal_connect (s->publish, "publish", G_CALLBACK (on_publish), s);
+    g_signal_connect (s->publish, "tracker-error",
+        G_CALLBACK (on_tracker_error), s);
+    gst_p2p_tracker_client_start (s->publish);
+  }
+  g_string_free (hex, TRUE);
+}
+
+static void
+swarm_stop_peers (gpointer data)
+{
+  Swarm *s = data;
+
+  if (s->swarm) {
+    GPtrArray *peers = gst_p2p_swarm_get_peers (s->swarm);
+    guint i;
+
+    for (i = 0; i < peers->len; i++) {
+      GstP2pSwarmPeerInfo *info = g_ptr_array_index (peers, i);
+      GstP2pPeer *peer = gst_p2p_swarm_get_peer (s->swarm, info->id);
+      if (peer)
+        g_signal_handlers_disconnect_by_data (peer, s);
+    }
+    g_ptr_array_unref (peers);
+    g_signal_handlers_disconnect_by_data (s->swarm, s);
+    gst_p2p_swarm_stop (s->swarm);
+    g_clear_object (&s->swarm);
+  }
+  if (s->publish) {
+    g_signal_handlers_disconnect_by_data (s->publish, s);
+    gst_p2p_tracker_client_stop (s->publish);
+    g_clear_object (&s->publish);
+  }
+}
+
+/* Housekeeping: statistics, RTTs, records that never came, metered. */
+static gboolean
+tick_cb (gpointer data)
+{
+  GstP2pEngine *engine = data;
+  GHashTableIter it;
+  gpointer value;
+  gboolean metered;
+
+  metered = g_network_monitor_get_network_metered (g_network_monitor_get_default
+      ());
+  if (metered != engine->metered) {
+    engine->metered = metered;
+    engine->gate.enabled = engine->upload && !metered;
+    GST_INFO ("network %s metered: upload %s", metered ? "is" : "is not",
+        engine->gate.enabled ? "on" : "off");
+  }
+  g_hash_table_iter_init (&it, engine->swarms);
+  while (g_hash_table_iter_next (&it, NULL, &value)) {
+    Swarm *s = value;
+    GPtrArray *peers;
+    guint i;
+
+    if (!s->swarm)
+      continue;
+    if (g_hash_table_size (s->banned) > 0 || metered) {
+      /* new links announce whether we serve */
+      g_object_set (s->swarm, "upload-enabled", engine->gate.enabled, NULL);
+    }
+    peers = gst_p2p_swarm_get_peers (s->swarm);
+    for (i = 0; i < peers->len; i++) {
+      GstP2pSwarmPeerInfo *info = g_ptr_array_index (peers, i);
+      guint8 wire[GST_P2P_WIRE_PEER_ID_SIZE];
+
+      if (info->state != GST_P2P_PEER_STATE_READY || info->stats.rtt <= 0)
+        continue;
+      gst_p2p_swarm_peer_wire_id (info->id, wire);
+      gst_p2p_scheduler_peer_rtt (s->sched, wire, info->stats.rtt);
+    }
+    g_ptr_array_unref (peers);
+    recheck_verifying (s, FALSE);
+  }
+  refresh_peer_stats (engine);
+  g_mutex_lock (&engine->lock);
+  engine->stats.upload_enabled = engine->gate.enabled;
+  g_mutex_unlock (&engine->lock);
+  engine_pump_all (engine);
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -756,10 +1547,7 @@ act (Swarm * s, const GstP2pDecision * d)
       act_cdn (s, d);
       break;
     case GST_P2P_DECISION_FETCH_PEER:
-      /* TODO(swarm): no peers without a swarm; the scheduler cannot pick
-       * one. Fail it so the policy falls back. */
-      gst_p2p_scheduler_transfer_done (s->sched, d->transfer_id,
-          GST_P2P_TRANSFER_ABSENT, 0, g_get_monotonic_time ());
+      act_peer (s, d);
       break;
     default:
       break;
@@ -863,6 +1651,26 @@ wait_expired (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The request waits for a transfer until @until at most. */
+static void
+add_waiter (Swarm * s, GstP2pEngineRequest * req, gint64 until, gint64 now,
+    const gchar * reason)
+{
+  WaitCtx *w;
+
+  g_ptr_array_add (s->waiters, gst_p2p_engine_request_ref (req));
+  w = g_new0 (WaitCtx, 1);
+  w->req = gst_p2p_engine_request_ref (req);
+  w->swarm_key = g_bytes_new (s->digest, sizeof (s->digest));
+  req->wait_timer = g_timeout_source_new ((until - now + 999) / 1000);
+  g_source_set_callback (req->wait_timer, wait_expired, w,
+      (GDestroyNotify) wait_ctx_free);
+  g_source_attach (req->wait_timer, gst_p2p_loop_get_context (s->engine->loop));
+  GST_DEBUG ("swarm %s segment %" G_GUINT64_FORMAT ": waits %"
+      G_GINT64_FORMAT " ms (%s)", s->id, req->segment_id, (until - now) / 1000,
+      reason);
+}
+
 static void
 answer_cdn (GstP2pEngineRequest * req, const gchar * reason)
 {
@@ -945,20 +1753,33 @@ request_on_loop (gpointer data)
     case GST_P2P_DECISION_FETCH_CDN:
     case GST_P2P_DECISION_SEED:
     case GST_P2P_DECISION_ABANDON_PEER:
+      if (d.kind == GST_P2P_DECISION_ABANDON_PEER)
+        drop_peer_transfer (s, d.cancel_transfer_id);
+      if (ref->peer_tried) {
+        ref->peer_tried = FALSE;
+        count_cdn_fallback (engine);
+      }
       if (!give_to_source (s, req, d.transfer_id, d.reason))
         gst_p2p_scheduler_transfer_done (s->sched, d.transfer_id,
             GST_P2P_TRANSFER_FAILED, 0, now);
+      else
+        announce_fetching (s, &d);
       break;
-    case GST_P2P_DECISION_FETCH_PEER:
-      /* TODO(swarm): start the peer fetch and wait for it like WAIT */
-      gst_p2p_scheduler_transfer_done (s->sched, d.transfer_id,
-          GST_P2P_TRANSFER_ABSENT, 0, now);
-      answer_cdn (req, "no swarm");
+    case GST_P2P_DECISION_FETCH_PEER:{
+      gint64 until = gst_p2p_scheduler_get_deadline (s->sched,
+          req->segment_id);
+
+      /* the peer transfer brings it (verified) or the scheduler hands the
+       * request a CDN transfer; the wait is a backstop */
+      act_peer (s, &d);
+      if (until == G_MAXINT64 || until < now + 2 * SEC)
+        until = now + DEFAULT_PEER_DEADLINE;
+      add_waiter (s, req, until, now, d.reason);
       break;
+    }
     case GST_P2P_DECISION_WAIT:{
       GHashTableIter it;
       gpointer value;
-      WaitCtx *w;
 
       /* a transfer we parked: this request takes it over */
       g_hash_table_iter_init (&it, s->transfers);
@@ -983,18 +1804,7 @@ request_on_loop (gpointer data)
         answer_cdn (req, "nothing to wait for");
         break;
       }
-      g_ptr_array_add (s->waiters, gst_p2p_engine_request_ref (req));
-      w = g_new0 (WaitCtx, 1);
-      w->req = gst_p2p_engine_request_ref (req);
-      w->swarm_key = g_bytes_new (s->digest, sizeof (s->digest));
-      req->wait_timer = g_timeout_source_new ((d.until - now + 999) / 1000);
-      g_source_set_callback (req->wait_timer, wait_expired, w,
-          (GDestroyNotify) wait_ctx_free);
-      g_source_attach (req->wait_timer, gst_p2p_loop_get_context
-          (engine->loop));
-      GST_DEBUG ("swarm %s segment %" G_GUINT64_FORMAT ": waits %"
-          G_GINT64_FORMAT " ms (%s)", s->id, req->segment_id,
-          (d.until - now) / 1000, d.reason);
+      add_waiter (s, req, d.until, now, d.reason);
       break;
     }
     default:
@@ -1064,6 +1874,8 @@ finish_on_loop (gpointer data)
     guint32 id = t->id;
     guint64 segment_id = t->segment_id;
 
+    if (t->announced && s->swarm && !(f->ok && f->body))
+      gst_p2p_swarm_announce_fetching (s->swarm, segment_id, TRUE);
     g_hash_table_remove (s->transfers, GUINT_TO_POINTER (id));
     if (f->ok && f->body && g_bytes_get_size (f->body) > 0)
       segment_arrived (s, id, segment_id, f->body, f->total_size,
@@ -1158,7 +1970,12 @@ gst_p2p_engine_stats_to_structure (const GstP2pEngineStats * st,
       "manifests-rejected", G_TYPE_UINT64, st->manifests_rejected,
       "manifests-too-large", G_TYPE_UINT64, st->manifests_too_large,
       "swarms", G_TYPE_UINT, st->swarms,
-      "requests", G_TYPE_UINT64, st->requests, NULL);
+      "requests", G_TYPE_UINT64, st->requests,
+      "segment-bytes-from-peers", G_TYPE_UINT64, st->segment_bytes_from_peers,
+      "peer-failures", G_TYPE_UINT64, st->peer_failures,
+      "verify-waits", G_TYPE_UINT64, st->verify_waits,
+      "bans", G_TYPE_UINT64, st->bans,
+      "upload-enabled", G_TYPE_BOOLEAN, st->upload_enabled, NULL);
 }
 
 typedef struct
@@ -1334,6 +2151,11 @@ setup_on_loop (gpointer data)
   GstP2pEngine *e = c->engine;
 
   e->index = gst_p2p_stream_index_new (&c->config, &c->error);
+  if (e->index && e->peers_on) {
+    e->tick = g_timeout_source_new (TICK_MS);
+    g_source_set_callback (e->tick, tick_cb, e, NULL);
+    g_source_attach (e->tick, gst_p2p_loop_get_context (e->loop));
+  }
   return G_SOURCE_REMOVE;
 }
 
@@ -1346,6 +2168,11 @@ teardown_on_loop (gpointer data)
     g_source_destroy (e->wake);
     g_source_unref (e->wake);
     e->wake = NULL;
+  }
+  if (e->tick) {
+    g_source_destroy (e->tick);
+    g_source_unref (e->tick);
+    e->tick = NULL;
   }
   g_clear_pointer (&e->swarms, g_hash_table_destroy);
   g_clear_pointer (&e->index, gst_p2p_stream_index_free);
@@ -1367,7 +2194,6 @@ gst_p2p_engine_new (const GstP2pEngineConfig * config, GError ** error)
 {
   GstP2pEngine *e;
   SetupCall call = { 0, };
-  guint i;
 
   g_return_val_if_fail (config != NULL, NULL);
   gst_p2p_init ();
@@ -1388,10 +2214,41 @@ gst_p2p_engine_new (const GstP2pEngineConfig * config, GError ** error)
   e->store = gst_p2p_segment_store_new (e->store_size);
   gst_p2p_upload_gate_init (&e->gate, e->upload, e->max_uploads,
       e->upload_rate, 0, g_get_monotonic_time ());
-  for (i = 0; i < sizeof (e->self_id); i += 4) {
-    guint32 r = g_random_int ();
-    memcpy (e->self_id + i, &r, 4);
+  e->rand = g_rand_new ();
+  e->ice_addresses = gst_p2p_engine_ice_addresses_from_env ();
+
+  /* Peer delivery needs a tracker and the operator's key: peer bytes are
+   * only used once they match an operator-signed hash (docs/trust.md). */
+  if (e->tracker && e->trust_key) {
+    GstP2pTrustDbConfig tc;
+
+    gst_p2p_trust_db_config_init (&tc);
+    tc.keys = e->trust_key;
+    e->trust = gst_p2p_trust_db_new (&tc, error);
+    if (!e->trust) {
+      g_object_unref (e);
+      return NULL;
+    }
+    e->peers_on = gst_p2p_trust_db_get_n_keys (e->trust) > 0;
   }
+  if (e->tracker && !e->peers_on)
+    GST_WARNING ("tracker %s but no trust key: peer delivery off, CDN and "
+        "prefetch only", e->tracker);
+  e->fault_corrupt = gst_p2p_engine_fault_corrupt_probability ();
+  if (e->peers_on && e->fault_corrupt > 0) {
+    /* test hook: uploads come from a store of (some) corrupted copies */
+    g_warning ("gst-p2p: %s=%g: this viewer corrupts what it uploads "
+        "(fault injection for tests)",
+        GST_P2P_ENGINE_ENV_FAULT_CORRUPT_UPLOADS, e->fault_corrupt);
+    e->upload_store = gst_p2p_segment_store_new (e->store_size);
+  } else {
+    e->upload_store = gst_p2p_segment_store_ref (e->store);
+  }
+  e->peer_id = gst_p2p_engine_make_peer_id ();
+  /* the scheduler's own id is our wire id: every viewer computes the same
+   * seeding ranks (docs/scheduler.md) */
+  gst_p2p_swarm_peer_wire_id (e->peer_id, e->self_id);
+  e->stats.upload_enabled = e->peers_on && e->gate.enabled;
   e->swarms = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
       (GDestroyNotify) g_bytes_unref, (GDestroyNotify) swarm_free);
   e->wake_time = G_MAXINT64;
@@ -1406,8 +2263,9 @@ gst_p2p_engine_new (const GstP2pEngineConfig * config, GError ** error)
     return NULL;
   }
   GST_INFO ("engine %p: tracker %s, store %" G_GUINT64_FORMAT " bytes, upload "
-      "%s, prefetch %s", e, GST_STR_NULL (e->tracker), e->store_size,
-      e->upload ? "on" : "off", e->prefetch ? "on" : "off");
+      "%s, prefetch %s, peers %s", e, GST_STR_NULL (e->tracker), e->store_size,
+      e->upload ? "on" : "off", e->prefetch ? "on" : "off",
+      e->peers_on ? "on" : "off");
   return e;
 }
 
@@ -1465,6 +2323,14 @@ gst_p2p_engine_finalize (GObject * object)
   gst_p2p_loop_invoke_sync (e->loop, teardown_on_loop, e);
   if (e->store)
     gst_p2p_segment_store_unref (e->store);
+  if (e->upload_store)
+    gst_p2p_segment_store_unref (e->upload_store);
+  if (e->trust)
+    gst_p2p_trust_db_free (e->trust);
+  if (e->rand)
+    g_rand_free (e->rand);
+  g_strfreev (e->ice_addresses);
+  g_free (e->peer_id);
   if (e->tmpl)
     gst_p2p_engine_http_template_unref (e->tmpl);
   g_free (e->tracker);

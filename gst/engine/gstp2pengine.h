@@ -88,8 +88,8 @@ typedef struct
  * GstP2pEngineStats:
  * @bytes_from_cdn: fragment bytes fetched from the CDN (sources and the
  *   engine's own prefetches)
- * @bytes_from_peers: segment bytes received from peers
- * @bytes_to_peers: segment bytes sent to peers
+ * @bytes_from_peers: segment bytes received from peers (DATA payload)
+ * @bytes_to_peers: segment bytes sent to peers (DATA payload)
  * @peers: peers connected now, all swarms
  * @segments_from_cdn: complete fragments fetched from the CDN
  * @segments_from_peers: complete, verified segments received from peers
@@ -105,6 +105,16 @@ typedef struct
  * @manifests_too_large: bodies above GST_P2P_ENGINE_MAX_MANIFEST_SIZE
  * @swarms: swarms (renditions) known
  * @requests: fragment requests asked
+ * @segment_bytes_from_peers: bytes of the verified segments counted in
+ *   @segments_from_peers (@bytes_from_peers also counts DATA of transfers
+ *   that failed or did not verify)
+ * @peer_failures: peer transfers that failed (stall, timeout, refusal,
+ *   link lost), before verification
+ * @verify_waits: peer segments that arrived before their operator record
+ *   and were held back waiting for it
+ * @bans: peers banned because their segment failed verification
+ * @upload_enabled: this viewer serves peers now (off: no trust key or
+ *   tracker, upload=false, or a metered network)
  */
 typedef struct
 {
@@ -125,6 +135,11 @@ typedef struct
   guint64 manifests_too_large;
   guint swarms;
   guint64 requests;
+  guint64 segment_bytes_from_peers;
+  guint64 peer_failures;
+  guint64 verify_waits;
+  guint64 bans;
+  gboolean upload_enabled;
 } GstP2pEngineStats;
 
 #define GST_P2P_TYPE_ENGINE (gst_p2p_engine_get_type ())
