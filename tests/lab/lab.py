@@ -288,8 +288,17 @@ pid %(d)s/nginx.pid;
 error_log %(d)s/nginx-error.log;
 events { worker_connections 4096; }
 http {
-  include /etc/nginx/mime.types;
-  types { application/dash+xml mpd; video/iso.segment m4s; }
+  types {
+    application/vnd.apple.mpegurl m3u8;
+    application/dash+xml mpd;
+    video/mp2t ts;
+    video/iso.segment m4s;
+    application/octet-stream key;
+  }
+  default_type application/octet-stream;
+  sendfile on;
+  keepalive_timeout 65;
+  keepalive_requests 100000;
   log_format lab '$msec $remote_addr "$request_uri" $status $body_bytes_sent $request_time';
   access_log %(d)s/access.log lab;
   client_body_temp_path %(d)s/tmp;
@@ -814,12 +823,18 @@ def analyse_run(ev):
             last = None
             ff = None
             newest = None   # newest fragment requested: the ones before it are in
+            first_seg = None  # the first media segment (not an init segment)
             for j in lines:
                 e = j.get("event")
                 if e == "fetch" and j.get("kind") == "fragment":
-                    m = re.search(r"(\d+)\.(ts|m4s)(\?|$)", j.get("uri", ""))
-                    if m and (newest is None or int(m.group(1)) > newest):
-                        newest = int(m.group(1))
+                    base = j.get("uri", "").split("?")[0].rsplit("/", 1)[-1]
+                    m = ev.seg_re.match(base)
+                    if m:
+                        num = int(m.groups()[-1])
+                        if first_seg is None:
+                            first_seg = num
+                        if newest is None or num > newest:
+                            newest = num
                 if e in ("tick", "summary"):
                     last = j
                 elif e == "first-frame":
@@ -838,11 +853,9 @@ def analyse_run(ev):
                     p = j.get("p2p") or {}
                     d = None
                     ahead = None
-                    if ff and j.get("pts", -1) >= 0 and ff.get("fragment"):
-                        m = re.search(r"(\d+)\.(ts|m4s)(\?|$)",
-                                      ff["fragment"])
-                        if m:
-                            pos = ev.seg_start(int(m.group(1))) + \
+                    if ff and j.get("pts", -1) >= 0 and first_seg is not None:
+                        if True:
+                            pos = ev.seg_start(first_seg) + \
                                 (j["pts"] - j["first_pts"])
                             if newest is not None:
                                 ahead = ev.seg_start(newest) - pos

@@ -74,6 +74,7 @@ typedef struct
   gint64 startup_buffer_us;
   gint64 buffering_started;     /* any buffering period, for bookkeeping */
 
+  const gchar *manifest_caps;   /* forced on the manifest's typefind */
   GstStructure *p2p_stats;      /* latest p2p-stats (main thread) */
   guint p2p_messages;
   guint warnings;
@@ -266,6 +267,25 @@ setup_source (GstElement * element)
     g_object_set (element, "stats-interval", viewer.stats_interval, NULL);
 }
 
+/* GStreamer 1.22's typefinder reports ffmpeg's dynamic MPD (a root tag
+ * longer than ~512 bytes) as application/xml; like a real application, the
+ * viewer forces the type it knows from the URL on uridecodebin's typefind. */
+static void
+force_manifest_caps (GstElement * typefind)
+{
+  GstObject *parent = gst_object_get_parent (GST_OBJECT (typefind));
+
+  if (parent && g_str_has_prefix (G_OBJECT_TYPE_NAME (parent),
+          "GstURIDecodeBin") && viewer.manifest_caps) {
+    GstCaps *caps = gst_caps_from_string (viewer.manifest_caps);
+
+    g_object_set (typefind, "force-caps", caps, NULL);
+    gst_caps_unref (caps);
+  }
+  if (parent)
+    gst_object_unref (parent);
+}
+
 static void
 on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
     gpointer user_data)
@@ -273,6 +293,10 @@ on_deep_element_added (GstBin * bin, GstBin * sub_bin, GstElement * element,
   GstElementFactory *factory = gst_element_get_factory (element);
   GstPad *pad;
 
+  if (factory && g_strcmp0 (GST_OBJECT_NAME (factory), "typefind") == 0) {
+    force_manifest_caps (element);
+    return;
+  }
   if (!factory || g_strcmp0 (GST_OBJECT_NAME (factory), "p2phttpsrc") != 0)
     return;
   if (g_object_get_data (G_OBJECT (element), "p2p-play-seen"))
@@ -663,6 +687,21 @@ main (int argc, char **argv)
   g_option_context_free (ctx);
   viewer.handle_buffering = !no_buffering;
   viewer.stats_interval = CLAMP (stats_interval, 0, 3600);
+
+  {
+    gchar *path = NULL;
+    GUri *u = g_uri_parse (uris[0], G_URI_FLAGS_NONE, NULL);
+
+    if (u)
+      path = g_ascii_strdown (g_uri_get_path (u), -1);
+    if (path && g_str_has_suffix (path, ".mpd"))
+      viewer.manifest_caps = "application/dash+xml";
+    else if (path && g_str_has_suffix (path, ".m3u8"))
+      viewer.manifest_caps = "application/x-hls";
+    g_free (path);
+    if (u)
+      g_uri_unref (u);
+  }
 
   g_mutex_init (&viewer.lock);
   viewer.loop = g_main_loop_new (NULL, FALSE);
