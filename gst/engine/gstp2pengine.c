@@ -303,6 +303,11 @@ get_swarm (GstP2pEngine * engine, const GstP2pStreamSegmentInfo * info)
    * demuxer; with prefetch off only the player's requests fetch. */
   params.p2p = engine->prefetch;
   params.seeding = engine->prefetch;
+  /* Seeding is fetching a new segment from the CDN for the swarm: a viewer
+   * that does not upload (upload off, metered at start) leaves it to
+   * others and takes the segment from peers or, in time, from the CDN. */
+  if (engine->peers_on && !engine->gate.enabled)
+    params.seeding = FALSE;
   /* CDN-only prefetch: nobody to spread seeders apart from, and the
    * demuxer learns of a new segment from the same playlist reload as we
    * do; any delay lets it ask first. With peers the scheduler's default
@@ -1494,13 +1499,17 @@ tick_cb (gpointer data)
   GstP2pEngine *engine = data;
   GHashTableIter it;
   gpointer value;
-  gboolean metered;
+  gboolean metered, changed = FALSE;
 
+  /* GNetworkMonitor's network-metered: NetworkManager's Metered setting of
+   * the default connection (yes / guess-yes), or the portal's answer in a
+   * sandbox; FALSE where the platform cannot tell. */
   metered = g_network_monitor_get_network_metered (g_network_monitor_get_default
       ());
   if (metered != engine->metered) {
     engine->metered = metered;
     engine->gate.enabled = engine->upload && !metered;
+    changed = TRUE;
     GST_INFO ("network %s metered: upload %s", metered ? "is" : "is not",
         engine->gate.enabled ? "on" : "off");
   }
@@ -1512,8 +1521,9 @@ tick_cb (gpointer data)
 
     if (!s->swarm)
       continue;
-    if (g_hash_table_size (s->banned) > 0 || metered) {
-      /* new links announce whether we serve */
+    if (changed) {
+      /* links made from now on announce whether we serve (HELLO); the
+       * shared gate refuses requests on the others at once */
       g_object_set (s->swarm, "upload-enabled", engine->gate.enabled, NULL);
     }
     peers = gst_p2p_swarm_get_peers (s->swarm);
@@ -2243,6 +2253,11 @@ gst_p2p_engine_new (const GstP2pEngineConfig * config, GError ** error)
     e->upload_store = gst_p2p_segment_store_new (e->store_size);
   } else {
     e->upload_store = gst_p2p_segment_store_ref (e->store);
+  }
+  if (e->peers_on) {
+    e->metered = g_network_monitor_get_network_metered
+        (g_network_monitor_get_default ());
+    e->gate.enabled = e->upload && !e->metered;
   }
   e->peer_id = gst_p2p_engine_make_peer_id ();
   /* the scheduler's own id is our wire id: every viewer computes the same

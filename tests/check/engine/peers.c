@@ -15,9 +15,11 @@
  *    play without error, bytes equal the origin's, keys from nginx, and
  *    most segment bytes come from peers (offload measured from nginx's log
  *    against the bytes played, floor asserted, figure printed);
- *  - corrupt: one of four viewer processes has
- *    GST_P2P_FAULT_CORRUPT_UPLOADS=1: the others still play the origin's
- *    bytes, count hash failures and ban it.
+ *  - corrupt: one of three viewer processes has
+ *    GST_P2P_FAULT_CORRUPT_UPLOADS=1, the other two upload nothing (so
+ *    they do not seed and new segments are offered by the corrupting one
+ *    first): they still play the origin's bytes, count hash failures and
+ *    ban it.
  *
  * ICE is limited to 127.0.0.1 (GST_P2P_ICE_ADDRESSES): nothing leaves
  * loopback.
@@ -397,11 +399,16 @@ spawn_viewers (Event * ev, Proc * p, guint n, gint corrupt_index)
     g_subprocess_launcher_setenv (l, "GST_P2P_TRUST_KEY", ev->pubkey, TRUE);
     g_subprocess_launcher_setenv (l, "GST_P2P_ICE_ADDRESSES", "127.0.0.1",
         TRUE);
-    if ((gint) i == corrupt_index)
+    g_subprocess_launcher_unsetenv (l, "GST_P2P_FAULT_CORRUPT_UPLOADS");
+    g_subprocess_launcher_unsetenv (l, "GST_P2P_UPLOAD");
+    if ((gint) i == corrupt_index) {
       g_subprocess_launcher_setenv (l, "GST_P2P_FAULT_CORRUPT_UPLOADS", "1",
           TRUE);
-    else
-      g_subprocess_launcher_unsetenv (l, "GST_P2P_FAULT_CORRUPT_UPLOADS");
+    } else if (corrupt_index >= 0) {
+      /* the others do not upload, hence do not seed: every new segment is
+       * first offered by the corrupting viewer (docs/engine.md) */
+      g_subprocess_launcher_setenv (l, "GST_P2P_UPLOAD", "0", TRUE);
+    }
     p[i].proc = g_subprocess_launcher_spawn (l, &err, bin, ev->uri,
         ev->docroot, gst_p2p_test_origin_get_base_uri (ev->origin), "100",
         NULL);
@@ -533,7 +540,7 @@ GST_END_TEST;
 GST_START_TEST (test_corrupt_uploader)
 {
   Event ev;
-  Proc p[4] = { {0,}, };
+  Proc p[3] = { {0,}, };
   guint i, n = G_N_ELEMENTS (p);
   gint64 failures = 0, bans = 0;
 
@@ -545,14 +552,18 @@ GST_START_TEST (test_corrupt_uploader)
 
     check_viewer_played (&p[i], i);
     g_print ("honest viewer %u: %" G_GINT64_FORMAT " hash failures, %"
-        G_GINT64_FORMAT " bans, %" G_GINT64_FORMAT " segments from peers\n",
-        i, stat_of (r, "hash-failures"), stat_of (r, "bans"),
-        stat_of (r, "segments-from-peers"));
+        G_GINT64_FORMAT " bans, %" G_GINT64_FORMAT " segments from peers, %"
+        G_GINT64_FORMAT " from the CDN, %" G_GINT64_FORMAT " peers\n", i,
+        stat_of (r, "hash-failures"), stat_of (r, "bans"),
+        stat_of (r, "segments-from-peers"), stat_of (r, "segments-from-cdn"),
+        stat_of (r, "peers"));
     failures += MAX (0, stat_of (r, "hash-failures"));
     bans += MAX (0, stat_of (r, "bans"));
   }
-  g_print ("corrupting viewer: %" G_GINT64_FORMAT " bytes to peers\n",
-      stat_of (p[0].result, "bytes-to-peers"));
+  g_print ("corrupting viewer: %" G_GINT64_FORMAT " bytes to peers, %"
+      G_GINT64_FORMAT " segments from the CDN, %" G_GINT64_FORMAT " peers\n",
+      stat_of (p[0].result, "bytes-to-peers"), stat_of (p[0].result,
+          "segments-from-cdn"), stat_of (p[0].result, "peers"));
   fail_unless (failures > 0, "no honest viewer saw a hash failure");
   fail_unless (bans > 0, "nobody banned the corrupting viewer");
   free_viewers (p, n);
