@@ -1464,9 +1464,18 @@ def check(lab, results):
                 r["name"], t["viewers"] - t["played"], t["viewers"]))
         if t["cdn_bytes_nginx"] <= 0:
             bad.append("%s: nginx logged no fragment bytes" % r["name"])
-        if t["stats_vs_nginx"] is None or abs(t["stats_vs_nginx"]) > 0.05:
-            bad.append("%s: viewers' CDN bytes and nginx disagree: %s" % (
-                r["name"], pctf(t["stats_vs_nginx"])))
+        if t["stats_vs_nginx"] is None:
+            bad.append("%s: no CDN bytes to compare" % r["name"])
+        seg = t["segment_bytes_mean"] or 0
+        for x in r["viewers"]:
+            # a fetch the CDN completed while the viewer was stopping may be
+            # missing from its last p2p-stats: one segment per process
+            slack = x["instances"] * 1.5 * seg + 65536
+            if abs(x["cdn_bytes_nginx"] - x["cdn_bytes_stats"]) > slack:
+                bad.append("%s: viewer %d: CDN bytes %d by nginx, %d by its "
+                           "p2p-stats" % (r["name"], x["viewer"],
+                                          x["cdn_bytes_nginx"],
+                                          x["cdn_bytes_stats"]))
         if t["viewer_errors"]:
             bad.append("%s: %d viewer errors" % (r["name"],
                                                  t["viewer_errors"]))
