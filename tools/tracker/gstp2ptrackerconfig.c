@@ -56,6 +56,8 @@ static const Key keys[] = {
   {"eviction-timeout", KEY_UINT, OFF (eviction_timeout), 1, 86400},
   {"send-queue-limit", KEY_UINT, OFF (send_queue_limit), 0, 1 << 30},
   {"loop-batch-max-ms", KEY_UINT, OFF (loop_batch_max_ms), 0, 1000},
+  {"loop-batch-us-per-client", KEY_UINT, OFF (loop_batch_us_per_client), 0,
+      1000},
   {"metrics", KEY_BOOL, OFF (metrics)},
 };
 
@@ -86,6 +88,7 @@ gst_p2p_tracker_config_init (GstP2pTrackerConfig * config)
   config->eviction_timeout = 45;
   config->send_queue_limit = 1024 * 1024;
   config->loop_batch_max_ms = 20;
+  config->loop_batch_us_per_client = 1;
   config->metrics = TRUE;
 }
 

@@ -40,6 +40,7 @@ typedef struct
   guint send_queue_limit;       /* bytes unsent to a client before relays
                                  * to it are dropped */
   guint loop_batch_max_ms;      /* 0 = poll as soon as anything is ready */
+  guint loop_batch_us_per_client;
   gboolean metrics;
 } GstP2pTrackerConfig;
 
