@@ -18,6 +18,7 @@ Topology (all addresses inside namespaces this program creates):
 """
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -492,7 +493,23 @@ http {
             if len(set(swarms)) >= want:
                 break
             time.sleep(0.5)
+        # GstP2pSwarm joins the full hex of the swarm digest, the publisher
+        # the 16-character short form (docs/engine.md, "Peers"): a viewer
+        # needs a token for each. The digest is SHA-256 of the manifest URL
+        # and the rendition identity (docs/stream.md, "Swarm id").
+        full = {}
+        for ident in self.rendition_identities():
+            h = hashlib.sha256(("%s\n%s" % (self.manifest, ident))
+                               .encode()).hexdigest()
+            full[h[:16]] = h
+        names = []
         for s in dict.fromkeys(swarms):
+            names.append(s)
+            if s in full:
+                names.append(full[s])
+            else:
+                log("warning: swarm %s: rendition identity not found" % s)
+        for s in names:
             r = run([self.lab.bin("tools/tracker/gst-p2p-tracker"),
                      "--make-token", "--secret-file", self.lab.secret,
                      "--swarm", s, "--ttl", "7200"], check=False)
@@ -501,6 +518,29 @@ http {
         if not self.tokens:
             log("warning: no swarm announced by the publisher; viewers join "
                 "without a token")
+
+    def rendition_identities(self):
+        if self.variant == "hls":
+            return ["hls:/live/index.m3u8"]
+        if self.variant == "abr":
+            return ["hls:/live/index_%d.m3u8" % i for i in range(3)]
+        out = []
+        try:
+            with open(os.path.join(self.www, "live", "manifest.mpd")) as f:
+                mpd = f.read()
+        except OSError:
+            return out
+        for pid, period in re.findall(r'<Period id="([^"]*)"(.*?)</Period>',
+                                      mpd, re.S):
+            for sid, aset in re.findall(
+                    r'<AdaptationSet id="([^"]*)"(.*?)</AdaptationSet>',
+                    period, re.S):
+                for rid, bw in re.findall(
+                        r'<Representation id="([^"]*)"[^>]*?'
+                        r'bandwidth="(\d+)"', aset):
+                    out.append("dash:period=%s;set=%s;rep=%s;bandwidth=%s"
+                               % (pid, sid, rid, bw))
+        return out
 
     # -- viewers --
 
