@@ -15,7 +15,6 @@
 #include "engine/gstp2penginepriv.h"
 #include "engine/gstp2penginepeer.h"
 #include "net/gstp2ploop.h"
-#include "signalling/gstp2ptrackerclient.h"
 #include "swarm/gstp2pswarm.h"
 #include "trust/gstp2ptrustdb.h"
 #include "scheduler/gstp2pscheduler.h"
@@ -100,10 +99,7 @@ typedef struct _Swarm
 
   /* peers (only with peer delivery on) */
   GstP2pSwarm *swarm;
-  GstP2pTrackerClient *publish; /* the publisher's channel, if its tracker
-                                 * swarm name differs from the swarm's */
   GHashTable *names;            /* wire id (GBytes) -> tracker id */
-  GHashTable *banned;           /* tracker id -> gint64 expiry */
   GHashTable *partials;         /* guint64* -> GBytes: unverified peer
                                  * bytes from 0, a resume point */
 } Swarm;
@@ -277,7 +273,6 @@ swarm_free (Swarm * s)
   g_hash_table_destroy (s->transfers);
   g_hash_table_destroy (s->refs);
   g_hash_table_destroy (s->names);
-  g_hash_table_destroy (s->banned);
   g_hash_table_destroy (s->partials);
   gst_p2p_scheduler_free (s->sched);
   g_free (s);
@@ -325,7 +320,6 @@ get_swarm (GstP2pEngine * engine, const GstP2pStreamSegmentInfo * info)
   s->live = info->live;
   s->names = g_hash_table_new_full (g_bytes_hash, g_bytes_equal,
       (GDestroyNotify) g_bytes_unref, g_free);
-  s->banned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   s->partials = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
       (GDestroyNotify) g_bytes_unref);
   g_hash_table_insert (engine->swarms, key, s);
@@ -908,42 +902,33 @@ act_cdn (Swarm * s, const GstP2pDecision * d)
 /* ---------------------------------------------------------------------- */
 /* Peers (loop)                                                           */
 
+/* Bans live in the swarm's connection policy (docs/swarm.md), which
+ * refuses the peer's attempts before any link work. */
 static gboolean
 is_banned (Swarm * s, const gchar * name)
 {
-  gint64 *until = g_hash_table_lookup (s->banned, name);
-
-  if (!until)
-    return FALSE;
-  if (*until > g_get_monotonic_time ())
-    return TRUE;
-  g_hash_table_remove (s->banned, name);
-  return FALSE;
+  return s->swarm && gst_p2p_swarm_is_banned (s->swarm, name);
 }
 
-/* A peer whose segment failed verification: closed, forgotten by the
- * scheduler, and closed again whenever it links during the ban. */
+/* A peer whose segment failed verification: banned in the swarm (which
+ * closes its link and refuses it until the ban ends) and forgotten by the
+ * scheduler. */
 static void
 ban_peer (Swarm * s, const gchar * name, const gchar * why)
 {
   GstP2pEngine *engine = s->engine;
   gint64 now = g_get_monotonic_time ();
-  gint64 *until = g_new (gint64, 1);
   guint8 wire[GST_P2P_WIRE_PEER_ID_SIZE];
-  GstP2pPeer *peer;
   gchar *id = g_strdup (name);
 
-  *until = now + BAN_DURATION;
-  g_hash_table_replace (s->banned, g_strdup (id), until);
   g_mutex_lock (&engine->lock);
   engine->stats.bans++;
   g_mutex_unlock (&engine->lock);
   GST_WARNING ("swarm %s: peer %s banned: %s", s->id, id, why);
   gst_p2p_swarm_peer_wire_id (id, wire);
   gst_p2p_scheduler_peer_removed (s->sched, wire, now);
-  peer = s->swarm ? gst_p2p_swarm_get_peer (s->swarm, id) : NULL;
-  if (peer && gst_p2p_peer_get_state (peer) != GST_P2P_PEER_STATE_CLOSED)
-    gst_p2p_peer_close (peer, GST_P2P_WIRE_BYE_PROTOCOL_ERROR, why);
+  if (s->swarm && !gst_p2p_swarm_ban_peer (s->swarm, id, why, BAN_DURATION))
+    GST_WARNING ("swarm %s: could not record the ban of %s", s->id, id);
   g_free (id);
 }
 
@@ -1356,8 +1341,8 @@ on_peer_fetching (GstP2pSwarm * swarm, const gchar * name, guint64 seg,
   pump (s, g_get_monotonic_time ());
 }
 
-/* The operator's signed hashes (GstP2pSwarm::publish and
- * GstP2pTrackerClient::publish have the same signature). */
+/* The operator's signed hashes, relayed by GstP2pSwarm::publish (the
+ * publisher publishes to the swarm's tracker name). */
 static void
 on_publish (GObject * from_object, const gchar * from, const gchar * payload,
     Swarm * s)
@@ -1391,16 +1376,20 @@ swarm_start_peers (GstP2pEngine * engine, gpointer data)
 {
   Swarm *s = data;
   GstP2pLinkConfig lc;
-  GString *hex = g_string_new (NULL);
   gchar *token, *host = NULL, *user = NULL, *pass = NULL;
-  guint port = 0, i;
+  guint port = 0;
 
-  for (i = 0; i < sizeof (s->digest); i++)
-    g_string_append_printf (hex, "%02x", s->digest[i]);
-  token = gst_p2p_engine_pick_token (engine->tracker_token, hex->str);
+  /* The swarm joins the tracker under the short name (s->id), the one the
+   * publisher publishes to (docs/trust.md): one token per rendition, and
+   * publish messages arrive on the swarm's own tracker connection. */
+  G_STATIC_ASSERT (GST_P2P_SWARM_TRACKER_NAME_LEN ==
+      GST_P2P_STREAM_SWARM_ID_LEN);
+  token = gst_p2p_engine_pick_token (engine->tracker_token, s->id);
   s->swarm = gst_p2p_swarm_new (s->digest, engine->tracker, token,
       engine->upload_store);
   g_free (token);
+  g_warn_if_fail (strcmp (gst_p2p_swarm_get_tracker_name (s->swarm),
+          s->id) == 0);
   g_object_set (s->swarm, "peer-id", engine->peer_id, "upload-enabled",
       engine->gate.enabled, "max-uploads", MAX (1, engine->max_uploads), NULL);
 
@@ -1451,18 +1440,6 @@ swarm_start_peers (GstP2pEngine * engine, gpointer data)
       engine->peer_id);
   gst_p2p_swarm_start (s->swarm);
 
-  /* gst-p2p-publisher publishes to the short swarm name (docs/trust.md)
-   * while GstP2pSwarm joins the full hex one: listen there too */
-  if (strcmp (hex->str, s->id) != 0) {
-    token = gst_p2p_engine_pick_token (engine->tracker_token, s->id);
-    s->publish = gst_p2p_tracker_client_new (engine->tracker, s->id, token);
-    g_free (token);
-    g_signal_connect (s->publish, "publish", G_CALLBACK (on_publish), s);
-    g_signal_connect (s->publish, "tracker-error",
-        G_CALLBACK (on_tracker_error), s);
-    gst_p2p_tracker_client_start (s->publish);
-  }
-  g_string_free (hex, TRUE);
 }
 
 static void
@@ -1484,11 +1461,6 @@ swarm_stop_peers (gpointer data)
     g_signal_handlers_disconnect_by_data (s->swarm, s);
     gst_p2p_swarm_stop (s->swarm);
     g_clear_object (&s->swarm);
-  }
-  if (s->publish) {
-    g_signal_handlers_disconnect_by_data (s->publish, s);
-    gst_p2p_tracker_client_stop (s->publish);
-    g_clear_object (&s->publish);
   }
 }
 

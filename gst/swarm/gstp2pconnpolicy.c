@@ -164,6 +164,35 @@ gst_p2p_conn_ban (const GstP2pConnLimits * limits, GstP2pConnEntry * e,
   e->banned_until = now + (gint64) ms *1000;
 }
 
+/**
+ * gst_p2p_conn_ban_for:
+ * @duration_us: how long, in microseconds; <= 0 applies ban_ms doubled at
+ *   each repeat, as gst_p2p_conn_ban()
+ *
+ * A ban decided outside the link (e.g. a segment from the peer failed
+ * verification): no link for @duration_us, capped at
+ * GST_P2P_CONN_MAX_BAN_MS; a longer ban already running is kept. The link
+ * state is left to the caller, who closes the link and records how it
+ * ended.
+ */
+void
+gst_p2p_conn_ban_for (const GstP2pConnLimits * limits, GstP2pConnEntry * e,
+    gint64 now, gint64 duration_us)
+{
+  guint64 ms = limits->ban_ms;
+  guint i;
+
+  if (duration_us > 0) {
+    duration_us = MIN (duration_us, (gint64) GST_P2P_CONN_MAX_BAN_MS * 1000);
+  } else {
+    for (i = 0; i < e->bans && ms < GST_P2P_CONN_MAX_BAN_MS; i++)
+      ms *= 2;
+    duration_us = (gint64) MIN (ms, GST_P2P_CONN_MAX_BAN_MS) * 1000;
+  }
+  e->bans++;
+  e->banned_until = MAX (e->banned_until, now + duration_us);
+}
+
 gboolean
 gst_p2p_conn_is_banned (const GstP2pConnEntry * e, gint64 now)
 {

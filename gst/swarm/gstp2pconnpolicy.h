@@ -111,6 +111,10 @@ void              gst_p2p_conn_closed      (const GstP2pConnLimits * limits,
 void              gst_p2p_conn_ban         (const GstP2pConnLimits * limits,
                                             GstP2pConnEntry * entry,
                                             gint64 now);
+void              gst_p2p_conn_ban_for     (const GstP2pConnLimits * limits,
+                                            GstP2pConnEntry * entry,
+                                            gint64 now,
+                                            gint64 duration_us);
 gboolean          gst_p2p_conn_is_banned   (const GstP2pConnEntry * entry,
                                             gint64 now);
 void              gst_p2p_conn_seen        (const GstP2pConnLimits * limits,

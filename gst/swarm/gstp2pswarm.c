@@ -1335,8 +1335,10 @@ gst_p2p_swarm_init (GstP2pSwarm * self)
 
 /**
  * gst_p2p_swarm_new:
- * @swarm_id: 32 bytes (docs/protocol.md); joins the tracker swarm named by
- *   its lower-case hex
+ * @swarm_id: 32 bytes (docs/protocol.md), carried whole in HELLO; joins the
+ *   tracker swarm named by the first GST_P2P_SWARM_TRACKER_NAME_LEN
+ *   characters of its lower-case hex (the short name of gst/stream and the
+ *   publisher: one token per rendition)
  * @tracker_url: ws:// or wss:// URL of gst-p2p-tracker
  * @token: (nullable): join token
  * @store: (nullable): segments we serve; %NULL makes a private one
@@ -1357,8 +1359,10 @@ gst_p2p_swarm_new (const guint8 * swarm_id, const gchar * tracker_url,
   gst_p2p_init ();
   self = g_object_new (GST_P2P_TYPE_SWARM, NULL);
   memcpy (self->swarm_id, swarm_id, GST_P2P_WIRE_SWARM_ID_SIZE);
-  hex = g_string_sized_new (2 * GST_P2P_WIRE_SWARM_ID_SIZE);
-  for (i = 0; i < GST_P2P_WIRE_SWARM_ID_SIZE; i++)
+  /* Viewers of two ids sharing the short name meet at the tracker; HELLO
+   * compares the whole id and parts them with BYE(wrong-swarm). */
+  hex = g_string_sized_new (GST_P2P_SWARM_TRACKER_NAME_LEN);
+  for (i = 0; i < GST_P2P_SWARM_TRACKER_NAME_LEN / 2; i++)
     g_string_append_printf (hex, "%02x", swarm_id[i]);
   self->swarm_hex = g_string_free (hex, FALSE);
   self->tracker_url = g_strdup (tracker_url);
@@ -1633,6 +1637,61 @@ gst_p2p_swarm_get_last_tracker_error (GstP2pSwarm * self,
   if (message)
     *message = self->last_error_message;
   return self->last_error;
+}
+
+/**
+ * gst_p2p_swarm_get_tracker_name:
+ *
+ * Returns: the tracker swarm name joined (GST_P2P_SWARM_TRACKER_NAME_LEN
+ * hex characters).
+ */
+const gchar *
+gst_p2p_swarm_get_tracker_name (GstP2pSwarm * self)
+{
+  g_return_val_if_fail (GST_P2P_IS_SWARM (self), NULL);
+  return self->swarm_hex;
+}
+
+/**
+ * gst_p2p_swarm_ban_peer:
+ * @peer_id: the peer's tracker id
+ * @reason: why, for the log and its BYE
+ * @duration_us: how long; <= 0 applies the swarm's own rule
+ *   (#GstP2pSwarm:ban-duration, doubling per repeat)
+ *
+ * Bans a peer for a reason found above the protocol (e.g. a segment it
+ * served failed verification): its link, if any, is closed with
+ * BYE(protocol-error), and until the ban expires its attempts are refused
+ * at signalling time, before any link or handshake work, and we do not
+ * link to it. Counted in @bans.
+ *
+ * Returns: FALSE if it cannot be recorded (not joined yet, our own id, or
+ * the table of known peers is full of linked or banned ones).
+ */
+gboolean
+gst_p2p_swarm_ban_peer (GstP2pSwarm * self, const gchar * peer_id,
+    const gchar * reason, gint64 duration_us)
+{
+  gint64 now = g_get_monotonic_time ();
+  Remote *r;
+
+  g_return_val_if_fail (GST_P2P_IS_SWARM (self), FALSE);
+  g_return_val_if_fail (peer_id != NULL, FALSE);
+  r = ensure_remote (self, peer_id, now);
+  if (!r)
+    return FALSE;
+  self->stats.bans++;
+  GST_WARNING_OBJECT (self, "banning peer %s: %s", peer_id,
+      reason ? reason : "");
+  /* Banned before closing: the closed handler reconnects to whom it may. */
+  gst_p2p_conn_ban_for (&self->limits, &r->entry, now, duration_us);
+  if (r->peer && gst_p2p_peer_get_state (r->peer) != GST_P2P_PEER_STATE_CLOSED)
+    gst_p2p_peer_close (r->peer, GST_P2P_WIRE_BYE_PROTOCOL_ERROR,
+        reason ? reason : "banned");
+  else if (r->link || r->peer)
+    remote_detach (r);
+  r->entry.state = GST_P2P_CONN_IDLE;
+  return TRUE;
 }
 
 gboolean

@@ -1,7 +1,9 @@
 /* GstP2pSwarm: this viewer's membership of one swarm (one rendition), and
  * its links to the other viewers in it.
  *
- * It joins through a GstP2pTrackerClient (tracker URL + join token), takes
+ * It joins through a GstP2pTrackerClient (tracker URL + join token) under
+ * the short swarm name (the first 16 hex characters of the 32-byte id, the
+ * name the stream index gives and the publisher uses), takes
  * the peer lists the tracker hands out, and decides whom to link to
  * (GstP2pConnPolicy: limits on links and handshakes, the lower tracker id
  * initiates, backoff after failures, bans for protocol violations). It
@@ -47,6 +49,10 @@ G_BEGIN_DECLS
 #define GST_P2P_SWARM_LINK_MAX_BUFFERED   (2 * 1024 * 1024)
 /* Remote peers remembered (linked or not). */
 #define GST_P2P_SWARM_MAX_KNOWN           256
+/* Hex characters of the tracker swarm name: the short form of the 32-byte
+ * swarm id, as gst/stream gives it (GST_P2P_STREAM_SWARM_ID_LEN) and the
+ * publisher publishes to (docs/trust.md). */
+#define GST_P2P_SWARM_TRACKER_NAME_LEN    16
 /* Segments we announce. */
 #define GST_P2P_SWARM_MAX_HAVES           4096
 
@@ -168,8 +174,13 @@ GPtrArray *   gst_p2p_swarm_get_peers     (GstP2pSwarm * swarm);
 GstP2pPeer *  gst_p2p_swarm_get_peer      (GstP2pSwarm * swarm,
                                            const gchar * peer_id);
 const gchar * gst_p2p_swarm_get_peer_id   (GstP2pSwarm * swarm);
+const gchar * gst_p2p_swarm_get_tracker_name (GstP2pSwarm * swarm);
 const gchar * gst_p2p_swarm_get_last_tracker_error (GstP2pSwarm * swarm,
                                            const gchar ** message);
+gboolean      gst_p2p_swarm_ban_peer      (GstP2pSwarm * swarm,
+                                           const gchar * peer_id,
+                                           const gchar * reason,
+                                           gint64 duration_us);
 gboolean      gst_p2p_swarm_is_banned     (GstP2pSwarm * swarm,
                                            const gchar * peer_id);
 void          gst_p2p_swarm_get_stats     (GstP2pSwarm * swarm,

@@ -59,7 +59,7 @@ typedef struct
   GSubprocess *publisher;
   gchar *publisher_log;
   gchar *pubkey;
-  gchar *tokens;                /* viewer tokens: full and short swarm name */
+  gchar *tokens;                /* viewer token of the rendition's swarm */
   gchar *uri;                   /* the master playlist */
 } Event;
 
@@ -102,7 +102,7 @@ event_start (Event * ev, guint duration_s)
 {
   GError *err = NULL;
   GSubprocessLauncher *l;
-  gchar *bin, *key_path, *swarm_key, *full, *tok_full, *tok_short;
+  gchar *bin, *key_path, *swarm_key, *full, *tok_short;
 
   fail_unless (gst_p2p_test_origin_is_available (), "nginx not installed");
   fail_unless (gst_p2p_test_packager_is_available (), "ffmpeg not installed");
@@ -130,16 +130,13 @@ event_start (Event * ev, guint duration_s)
   fail_unless (test_tracker_start (ev->tracker), "tracker did not start");
 
   /* The rendition's swarm (docs/stream.md): SHA-256 of the manifest URL and
-   * the rendition identity. GstP2pSwarm joins its full hex, the publisher
-   * publishes to the 16-character short form: a token for each. */
+   * the rendition identity. Viewers (GstP2pSwarm) and the publisher both
+   * use its 16-character short form on the tracker: one token. */
   swarm_key = g_strdup_printf ("%s\nhls:/live/index.m3u8", ev->uri);
   full = g_compute_checksum_for_string (G_CHECKSUM_SHA256, swarm_key, -1);
-  full[64] = '\0';
-  tok_full = test_tracker_token (ev->tracker, full, NULL);
   full[16] = '\0';
   tok_short = test_tracker_token (ev->tracker, full, NULL);
-  ev->tokens = g_strdup_printf ("%s,%s", g_strstrip (tok_full),
-      g_strstrip (tok_short));
+  ev->tokens = g_strdup (g_strstrip (tok_short));
 
   ev->pubkey = make_key (key_path);
   bin = build_path ("tools/publisher", "gst-p2p-publisher");
@@ -160,7 +157,6 @@ event_start (Event * ev, guint duration_s)
   g_free (bin);
   g_free (swarm_key);
   g_free (full);
-  g_free (tok_full);
   g_free (tok_short);
   g_free (key_path);
 }

@@ -126,6 +126,41 @@ GST_START_TEST (test_bans)
 
 GST_END_TEST;
 
+/* Bans from outside the link (the engine's hash mismatch): an explicit
+ * duration, a running longer ban kept, the cap, and the doubling rule when
+ * no duration is given; the link state is the caller's. */
+GST_START_TEST (test_ban_for)
+{
+  GstP2pConnLimits l;
+  GstP2pConnEntry e = { 0, };
+  gint64 now = 10 * S;
+
+  gst_p2p_conn_limits_init (&l);
+  l.ban_ms = 1000;
+  e.state = GST_P2P_CONN_CONNECTED;
+  gst_p2p_conn_ban_for (&l, &e, now, 5 * S);
+  fail_unless_equals_int (e.state, GST_P2P_CONN_CONNECTED);
+  fail_unless_equals_int (e.bans, 1);
+  fail_unless (gst_p2p_conn_is_banned (&e, now + 5 * S - 1));
+  fail_if (gst_p2p_conn_is_banned (&e, now + 5 * S));
+  e.state = GST_P2P_CONN_IDLE;
+  fail_unless_equals_int (gst_p2p_conn_may_accept (&l, &e, 0, 0, now + S),
+      GST_P2P_CONN_BANNED);
+  /* a shorter ban does not cut a running one short */
+  gst_p2p_conn_ban_for (&l, &e, now, S);
+  fail_unless (gst_p2p_conn_is_banned (&e, now + 5 * S - 1));
+  /* capped */
+  gst_p2p_conn_ban_for (&l, &e, now, G_MAXINT64 / 2);
+  fail_unless_equals_int64 (e.banned_until - now,
+      (gint64) GST_P2P_CONN_MAX_BAN_MS * 1000);
+  /* no duration: ban_ms doubled per earlier ban (3 so far: 8 s) */
+  e.banned_until = 0;
+  gst_p2p_conn_ban_for (&l, &e, now, 0);
+  fail_unless_equals_int64 (e.banned_until - now, 8 * S);
+}
+
+GST_END_TEST;
+
 static Suite *
 policy_suite (void)
 {
@@ -137,6 +172,7 @@ policy_suite (void)
   tcase_add_test (tc, test_limits);
   tcase_add_test (tc, test_backoff);
   tcase_add_test (tc, test_bans);
+  tcase_add_test (tc, test_ban_for);
   return s;
 }
 

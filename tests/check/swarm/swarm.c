@@ -869,6 +869,115 @@ GST_START_TEST (test_hostile_peers)
 
 GST_END_TEST;
 
+/* (g) gst_p2p_swarm_ban_peer(): the link goes at once, the banned peer's
+ * own attempts are refused at signalling (it has the lower id, so it is
+ * the one to initiate), and it links again once the ban ends. */
+GST_START_TEST (test_ban_peer)
+{
+  TestTracker *t = start_tracker (FALSE);
+  guint8 id[32];
+  TestViewer *judge, *banned;
+  GstP2pSwarmStats s;
+  gchar *name, *want;
+  gint64 deadline;
+
+  test_swarm_id ("ban", id);
+  judge = test_viewer_new (id, t->url, NULL, "zz-judge", NULL);
+  banned = test_viewer_new (id, t->url, NULL, "aa-banned", NULL);
+  test_viewer_start (judge);
+  test_viewer_start (banned);
+  fail_unless (test_viewer_wait_peers (judge, 1, 20000), "no link");
+  fail_unless (test_viewer_wait_peers (banned, 1, 20000), "no link");
+
+  /* the tracker name is the short one, as the publisher's */
+  name = test_viewer_tracker_name (judge);
+  want = g_compute_checksum_for_string (G_CHECKSUM_SHA256, "ban", -1);
+  want[GST_P2P_SWARM_TRACKER_NAME_LEN] = '\0';
+  fail_unless_equals_string (name, want);
+  g_free (name);
+  g_free (want);
+
+  fail_unless (test_viewer_ban (judge, "aa-banned", 3 * G_USEC_PER_SEC));
+  fail_unless (test_viewer_is_banned (judge, "aa-banned"));
+  test_viewer_stats (judge, &s);
+  fail_unless_equals_int (s.peers, 0);
+  fail_unless_equals_int ((gint) s.bans, 1);
+  fail_unless_equals_int (s.banned, 1);
+
+  /* the banned side retries after 1 s and is refused before any link */
+  deadline = g_get_monotonic_time () + 2500 * G_TIME_SPAN_MILLISECOND;
+  do {
+    g_usleep (50000);
+    test_viewer_stats (judge, &s);
+    fail_unless_equals_int (s.peers, 0);
+    fail_unless_equals_int (s.pending, 0);
+  } while (s.links_refused == 0 && g_get_monotonic_time () < deadline);
+  fail_unless (s.links_refused >= 1, "banned peer not refused");
+
+  /* the ban ends: linked again */
+  fail_unless (test_viewer_wait_peers (judge, 1, 20000), "no link after ban");
+  fail_if (test_viewer_is_banned (judge, "aa-banned"));
+
+  test_viewer_free (banned);
+  test_viewer_free (judge);
+  test_tracker_free (t);
+}
+
+GST_END_TEST;
+
+/* (h) two swarm ids with the same short name meet at the tracker; HELLO
+ * carries the whole 32-byte id, so they part with BYE(wrong-swarm) and
+ * never become peers. */
+GST_START_TEST (test_short_name_collision)
+{
+  TestTracker *t = start_tracker (FALSE);
+  guint8 id[32], other[32];
+  TestViewer *a, *b;
+  GstP2pSwarmStats sa, sb;
+  gchar *na, *nb;
+  gint64 deadline;
+
+  test_swarm_id ("collision", id);
+  memcpy (other, id, sizeof (other));
+  other[31] ^= 0x01;
+  a = test_viewer_new (id, t->url, NULL, "aa-one", NULL);
+  b = test_viewer_new (other, t->url, NULL, "zz-two", NULL);
+  test_viewer_start (a);
+  test_viewer_start (b);
+  na = test_viewer_tracker_name (a);
+  nb = test_viewer_tracker_name (b);
+  fail_unless_equals_string (na, nb);
+  g_free (na);
+  g_free (nb);
+
+  deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  do {
+    g_usleep (50000);
+    test_viewer_stats (a, &sa);
+    test_viewer_stats (b, &sb);
+    fail_unless_equals_int (sa.peers, 0);
+    fail_unless_equals_int (sb.peers, 0);
+  } while (sa.protocol_errors + sb.protocol_errors == 0
+      && g_get_monotonic_time () < deadline);
+  /* whichever side reads the other's HELLO first refuses it and bans */
+  fail_unless (sa.protocol_errors + sb.protocol_errors >= 1,
+      "HELLO of another swarm accepted");
+  fail_unless (sa.protocol_errors == 0 || test_viewer_is_banned (a, "zz-two"));
+  fail_unless (sb.protocol_errors == 0 || test_viewer_is_banned (b, "aa-one"));
+  /* and they stay apart */
+  g_usleep (G_USEC_PER_SEC);
+  test_viewer_stats (a, &sa);
+  test_viewer_stats (b, &sb);
+  fail_unless_equals_int (sa.peers, 0);
+  fail_unless_equals_int (sb.peers, 0);
+
+  test_viewer_free (a);
+  test_viewer_free (b);
+  test_tracker_free (t);
+}
+
+GST_END_TEST;
+
 static Suite *
 swarm_suite (void)
 {
@@ -883,6 +992,8 @@ swarm_suite (void)
   tcase_add_test (tc, test_peer_killed);
   tcase_add_test (tc, test_tokens);
   tcase_add_test (tc, test_hostile_peers);
+  tcase_add_test (tc, test_ban_peer);
+  tcase_add_test (tc, test_short_name_collision);
   return s;
 }
 

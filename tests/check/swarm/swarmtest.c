@@ -76,7 +76,8 @@ test_swarm_hex (const guint8 * id)
   GString *s = g_string_new (NULL);
   guint i;
 
-  for (i = 0; i < GST_P2P_WIRE_SWARM_ID_SIZE; i++)
+  /* the tracker swarm name: the short form GstP2pSwarm joins under */
+  for (i = 0; i < GST_P2P_SWARM_TRACKER_NAME_LEN / 2; i++)
     g_string_append_printf (s, "%02x", id[i]);
   return g_string_free (s, FALSE);
 }
@@ -537,6 +538,55 @@ test_viewer_stats (TestViewer * v, GstP2pSwarmStats * stats)
 {
   StatsArgs a = { v, stats, NULL, FALSE };
   test_on_loop (stats_on_loop, &a);
+}
+
+typedef struct
+{
+  TestViewer *v;
+  const gchar *peer_id;
+  gint64 duration_us;
+  gboolean ok;
+} BanArgs;
+
+static gboolean
+ban_on_loop (gpointer data)
+{
+  BanArgs *a = data;
+
+  a->ok = gst_p2p_swarm_ban_peer (a->v->swarm, a->peer_id, "test ban",
+      a->duration_us);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+test_viewer_ban (TestViewer * v, const gchar * peer_id, gint64 duration_us)
+{
+  BanArgs a = { v, peer_id, duration_us, FALSE };
+  test_on_loop (ban_on_loop, &a);
+  return a.ok;
+}
+
+typedef struct
+{
+  TestViewer *v;
+  gchar *name;
+} NameArgs;
+
+static gboolean
+name_on_loop (gpointer data)
+{
+  NameArgs *a = data;
+
+  a->name = g_strdup (gst_p2p_swarm_get_tracker_name (a->v->swarm));
+  return G_SOURCE_REMOVE;
+}
+
+gchar *
+test_viewer_tracker_name (TestViewer * v)
+{
+  NameArgs a = { v, NULL };
+  test_on_loop (name_on_loop, &a);
+  return a.name;
 }
 
 gboolean

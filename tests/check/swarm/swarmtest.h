@@ -56,6 +56,9 @@ gchar *      test_viewer_wait_tracker_error (TestViewer * v,
 void         test_viewer_stats     (TestViewer * v,
                                     GstP2pSwarmStats * stats);
 gboolean     test_viewer_is_banned (TestViewer * v, const gchar * peer_id);
+gboolean     test_viewer_ban       (TestViewer * v, const gchar * peer_id,
+                                    gint64 duration_us);
+gchar *      test_viewer_tracker_name (TestViewer * v);
 
 /* Runs @func(data) on the network thread and waits for it. */
 void         test_on_loop          (GSourceFunc func, gpointer data);
