@@ -128,10 +128,14 @@ class Net:
              "lookup", "77"])
         run(["ip", "-n", c, "route", "add", "default", "dev", "dly",
              "table", "77"])
+        # only what is forwarded: STUN/TURN to the core stays undelayed
         run(["iptables", "-t", "mangle", "-A", "PREROUTING", "-i", "c+",
-             "-p", "udp", "-j", "MARK", "--set-mark", "0x77"], ns=c)
+             "-p", "udp", "-m", "addrtype", "!", "--dst-type", "LOCAL",
+             "-j", "MARK", "--set-mark", "0x77"], ns=c)
         for v in viewers:
             self.add_viewer(v)
+
+    queue = "fq_codel"
 
     def shape(self, ns, dev, mbit):
         run(["tc", "qdisc", "add", "dev", dev, "root", "handle", "1:", "htb",
@@ -142,6 +146,11 @@ class Net:
              "burst", str(burst)], ns=ns)
         # a short queue: a residential modem with AQM rather than seconds of
         # bufferbloat
+        if self.queue == "fifo":
+            # a modem without AQM: a deep FIFO (bufferbloat, few drops)
+            run(["tc", "qdisc", "add", "dev", dev, "parent", "1:10",
+                 "handle", "10:", "pfifo", "limit", "1000"], ns=ns)
+            return
         r = run(["tc", "qdisc", "add", "dev", dev, "parent", "1:10",
                  "handle", "10:", "fq_codel"], ns=ns, check=False)
         if r.returncode != 0:
@@ -644,6 +653,20 @@ http {
             plan.append((dur * 0.5 + 5, "tracker-start", None))
         return sorted(plan, key=lambda x: x[0])
 
+    def queue_drops(self):
+        """Packets sent and dropped by each viewer's upload queue."""
+        out = {}
+        for v in self.lab.viewers:
+            r = run(["tc", "-s", "qdisc", "show", "dev", "eth0"], ns=v.ns,
+                    check=False)
+            m = re.search(r"Sent (\d+) bytes (\d+) pkt \(dropped (\d+)",
+                          r.stdout)
+            if m:
+                out[v.idx] = {"bytes": int(m.group(1)),
+                              "packets": int(m.group(2)),
+                              "dropped": int(m.group(3))}
+        return out
+
     def sample(self):
         now = time.time()
         for v in self.lab.viewers:
@@ -714,6 +737,7 @@ http {
             time.sleep(0.25)
         busy1 = system_busy()
         self.t_end = time.time()
+        self.upload_queues = self.queue_drops()
         for v in self.lab.viewers:
             if v.instances and v.instances[-1]["proc"].poll() is None:
                 self.stop_viewer(v, signal.SIGTERM)
@@ -819,7 +843,12 @@ def analyse_run(ev):
            "machine_cpu_cores_busy": round(ev.cpu_total, 3),
            "services_cpu_s": {k: (round(v, 2) if v is not None else None)
                               for k, v in ev.services_cpu.items()},
-           "delay_line": ev.delay_stats, "tokens": len(ev.tokens)}
+           "delay_line": ev.delay_stats, "tokens": len(ev.tokens),
+           "upload_queues": getattr(ev, "upload_queues", {})}
+    q = res["upload_queues"].values()
+    res["upload_queue_drop_rate"] = (
+        sum(x["dropped"] for x in q) /
+        max(1, sum(x["packets"] + x["dropped"] for x in q)))
     log_rows = read_access_log(os.path.join(ev.dir, "access.log"))
     by_addr = {}
     series_cdn = {}
@@ -1060,11 +1089,12 @@ def markdown(lab, results):
                  os.cpu_count(), os.uname().release, lab.load0),
              "Viewers: %d; upload mix %s; %d behind NAT; access delay "
              "%g–%g ms one way (peer RTT = 2 × (d_a + d_b)); loss %g %%; "
+             "upload queue %s; "
              "stream %d kbit/s video, 2 s segments; %s." % (
                  len(lab.viewers), ", ".join("%d %% at %d Mbit/s" % (
                      s * 100, m) for s, m in UPLOAD_MIX),
                  sum(1 for v in lab.viewers if v.nat), a.delay_min,
-                 a.delay_max, a.loss, a.bitrate,
+                 a.delay_max, a.loss, a.queue, a.bitrate,
                  "decoding off" if not a.decode else "decoding on"), ""]
     hdr = ("| run | viewers | played | offload (nginx vs CDN run) | offload "
            "(p2p-stats) | stats vs nginx | ceiling | TTFF median / p95 s | "
@@ -1104,8 +1134,10 @@ def markdown(lab, results):
     for key, r in sorted(results.items(), key=lambda x: (x[0][0], x[0][1])):
         lines += ["## %s" % r["name"], "",
                   "Machine CPU busy during the run: %.2f of %d cores; "
+                  "upload queues dropped %.2f %% of packets; "
                   "services CPU s: %s; delay line: %s." % (
                       r["machine_cpu_cores_busy"], os.cpu_count(),
+                      100 * r["upload_queue_drop_rate"],
                       ", ".join("%s %s" % (k, fmt(v, "%.1f"))
                                 for k, v in r["services_cpu_s"].items()),
                       json.dumps(r["delay_line"])), "",
@@ -1292,6 +1324,7 @@ class Lab:
         self.out = os.path.abspath(args.out or "/tmp/gst-p2p-lab/" + stamp)
         os.makedirs(self.out, exist_ok=True)
         self.net = Net("p2pl%d" % (os.getpid() % 100000))
+        self.net.queue = args.queue
         self.registry = os.path.join(self.out, "registry.bin")
         rnd = random.Random(args.seed)
         n = args.viewers
@@ -1341,6 +1374,83 @@ class Lab:
                     v.down_mbit = 2
 
 
+ECHO = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 9999))  # replies leave from the address asked
+while True:
+    b, a = s.recvfrom(2048)
+    s.sendto(b, a)
+"""
+
+PING = """
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+rtt = []
+for i in range(20):
+    t = time.monotonic()
+    s.sendto(b"x" * 1000, (sys.argv[1], 9999))
+    s.recvfrom(2048)
+    rtt.append((time.monotonic() - t) * 1000)
+    time.sleep(0.01)
+rtt.sort()
+print(rtt[len(rtt) // 2])
+"""
+
+
+def delay_selftest(args):
+    """The delay line delays UDP between viewers by d(a) + d(b) each way,
+    also through NAT, and leaves the CDN path alone. Exit 0 if so."""
+    net = Net("p2pt%d" % (os.getpid() % 100000))
+    a = Viewer(1, 10, 10.0, False)
+    b = Viewer(2, 2, 25.0, True)
+    out = os.path.abspath(args.out or "/tmp/gst-p2p-lab-selftest")
+    os.makedirs(out, exist_ok=True)
+    delays = os.path.join(out, "delays.txt")
+    with open(delays, "w") as f:
+        f.write("%s %.1f\n%s %.1f\n" % (a.wan, a.delay_ms, b.wan, b.delay_ms))
+    procs = []
+    bad = []
+    try:
+        net.up([a, b])
+        procs.append(Proc("delay", [os.path.join(args.builddir, "tests", "lab",
+                                                 "p2p-lab-delay"),
+                                    "--tun", "dly", "--delays", delays],
+                          net.core, out))
+        procs.append(Proc("echo-a", [sys.executable, "-c", ECHO, a.wan],
+                          a.ns, out))
+        procs.append(Proc("echo-core", [sys.executable, "-c", ECHO,
+                                        CORE_ADDR], net.core, out))
+        time.sleep(2)
+        want = 2 * (a.delay_ms + b.delay_ms)
+        r = run([sys.executable, "-c", PING, a.wan], ns=b.ns)
+        peer = float(r.stdout)
+        r = run([sys.executable, "-c", PING, CORE_ADDR], ns=b.ns)
+        core = float(r.stdout)
+        log("viewer-to-viewer RTT %.1f ms (want %.0f), viewer-to-core RTT "
+            "%.1f ms (want ~0)" % (peer, want, core))
+        if not want <= peer <= want + 15:
+            bad.append("peer RTT %.1f ms, want %.0f..%.0f" % (peer, want,
+                                                            want + 15))
+        if core > 10:
+            bad.append("core RTT %.1f ms, want < 10" % core)
+    finally:
+        for pr in procs:
+            pr.stop()
+        net.down()
+    try:
+        with open(os.path.join(out, "delay.log")) as f:
+            st = [json.loads(l) for l in f if '"stats"' in l]
+        if not st or st[-1]["delayed"] < 40:
+            bad.append("the delay line did not carry the probes: %s" % st)
+    except (OSError, ValueError) as e:
+        bad.append("no delay line stats: %s" % e)
+    for x in bad:
+        log("FAIL " + x)
+    return 1 if bad else 0
+
+
 def check_requirements(args):
     missing = [p for p in ("ip", "tc", "iptables", "nginx", "ffmpeg",
                            "turnserver", "gst-inspect-1.0")
@@ -1381,6 +1491,10 @@ def main(argv):
     ap.add_argument("--delay-max", type=float, default=20.0)
     ap.add_argument("--loss", type=float, default=0.0,
                     help="random loss %% on peer packets")
+    ap.add_argument("--queue", choices=["fq_codel", "fifo"],
+                    default="fq_codel",
+                    help="queue under each htb cap: fq_codel (a modem with "
+                    "AQM, drops early) or fifo (1000 packets, bufferbloat)")
     ap.add_argument("--bitrate", type=int, default=2000,
                     help="video kbit/s (top rung for abr)")
     ap.add_argument("--decode", action="store_true",
@@ -1396,6 +1510,9 @@ def main(argv):
     ap.add_argument("--smoke", action="store_true",
                     help="the test suite's short run: 3 viewers, 30 s, "
                     "checks, exit 77 when it cannot run here")
+    ap.add_argument("--delay-selftest", action="store_true",
+                    help="check the delay line between two namespaces "
+                    "(a test of the lab itself) and exit")
     args = ap.parse_args(argv)
     args.argv = argv
     if args.smoke:
@@ -1413,7 +1530,9 @@ def main(argv):
     why = check_requirements(args)
     if why:
         log("cannot run: " + why)
-        return 77 if args.smoke else 1
+        return 77 if args.smoke or args.delay_selftest else 1
+    if args.delay_selftest:
+        return delay_selftest(args)
 
     lab = Lab(args)
     lab.prepare()
@@ -1516,6 +1635,10 @@ def check(lab, results):
                            "p2p-stats" % (r["name"], x["viewer"],
                                           x["cdn_bytes_nginx"],
                                           x["cdn_bytes_stats"]))
+        if r["p2p"] and t["p2p_stats"].get("peers", 0) > 0 and not (
+                r["delay_line"] or {}).get("delayed"):
+            bad.append("%s: peers linked but no packet went through the "
+                       "delay line" % r["name"])
         if t["viewer_errors"]:
             bad.append("%s: %d viewer errors" % (r["name"],
                                                  t["viewer_errors"]))
