@@ -720,6 +720,8 @@ http {
                     self.stop_viewer(v, signal.SIGKILL)
                 elif what == "term":
                     self.stop_viewer(v, signal.SIGTERM)
+                elif "tracker" not in self.procs:
+                    pass        # CDN-only run: there is no tracker
                 elif what == "tracker-kill":
                     log("killing the tracker (SIGKILL)")
                     self.procs["tracker"].stop(signal.SIGKILL)
@@ -1546,6 +1548,7 @@ def main(argv):
             log("p2phttpsrc has no engine (no 'tracker' property): the P2P "
                 "runs are skipped")
     results = {}
+    failed = []
     stop = {"now": False}
 
     def on_signal(sig, frame):
@@ -1567,6 +1570,11 @@ def main(argv):
                 ev = Event(lab, scen, p2p)
                 try:
                     ev.run()
+                except (RuntimeError, OSError, KeyError, ValueError) as e:
+                    # one broken run must not cost the others
+                    log("run %s failed: %r" % (ev.name, e))
+                    failed.append("%s: %r" % (ev.name, e))
+                    continue
                 finally:
                     for pr in ev.procs.values():
                         pr.stop(signal.SIGKILL, 2)
@@ -1577,6 +1585,8 @@ def main(argv):
                                 inst["proc"].wait()
                 results[(scen, p2p)] = analyse_run(ev)
                 results[(scen, p2p)]["setup"] = [v.desc() for v in lab.viewers]
+                with open(os.path.join(ev.dir, "result.json"), "w") as f:
+                    json.dump(results[(scen, p2p)], f, indent=1, default=str)
             if scen == "abr":
                 lab.net.down()
                 lab.set_download_caps(False)
@@ -1589,7 +1599,7 @@ def main(argv):
 
     out = {"command": lab.command, "load_at_start": lab.load0,
            "viewers": args.viewers, "duration": args.duration,
-           "engine": lab.engine,
+           "engine": lab.engine, "failed_runs": failed,
            "runs": {"%s-%s" % (k[0], "p2p" if k[1] else "cdn"): v
                     for k, v in results.items()},
            "comparison": {s: combine(results.get((s, False)),
@@ -1610,7 +1620,9 @@ def main(argv):
     log("results in %s" % lab.out)
     if args.record:
         record(lab, results, files)
-    return check(lab, results) if args.smoke else 0
+    if args.smoke:
+        return check(lab, results) or (1 if failed else 0)
+    return 1 if failed else 0
 
 
 def check(lab, results):
