@@ -704,6 +704,7 @@ http {
             self.mint_tokens()
         plan = self.schedule()
         busy0 = system_busy()
+        queues0 = self.queue_drops()   # the qdiscs outlive a run
         self.t0 = time.time()
         next_sample = self.t0
         i = 0
@@ -740,6 +741,9 @@ http {
         busy1 = system_busy()
         self.t_end = time.time()
         self.upload_queues = self.queue_drops()
+        for idx, q in self.upload_queues.items():
+            for k, v in queues0.get(idx, {}).items():
+                q[k] -= v
         for v in self.lab.viewers:
             if v.instances and v.instances[-1]["proc"].poll() is None:
                 self.stop_viewer(v, signal.SIGTERM)
