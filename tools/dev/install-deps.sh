@@ -12,6 +12,7 @@ PACKAGES="
   gstreamer1.0-plugins-bad gstreamer1.0-libav
   libsoup-3.0-dev libnice-dev libusrsctp-dev libgnutls28-dev
   nginx-light ffmpeg coturn iproute2 iptables procps psmisc
+  python3-matplotlib
 "
 
 missing=""
