@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "engine/gstp2pengine.h"
+#include "gstp2ptestfixture.h"
 #include "gstp2ptestorigin.h"
 #include "gstp2ptestpackager.h"
 #include "gstp2ptestsourcewatch.h"
@@ -39,6 +40,8 @@
  * CDN-only prefetch mode, which is what these tests are about. */
 #define NO_TRACKER "ws://127.0.0.1:9/"
 
+static GstP2pTestFixture *fixture;
+/* Shorthands for the fixture's parts, valid between setup and teardown. */
 static gchar *docroot;
 static GstP2pTestOrigin *origin;
 static GstP2pTestSourceWatch *watch;
@@ -50,30 +53,26 @@ engine_setup (void)
 
   fail_unless (gst_p2p_test_origin_is_available (), "nginx not installed");
   fail_unless (gst_p2p_test_packager_is_available (), "ffmpeg not installed");
-  docroot = gst_p2p_test_fs_make_tmp_dir ("p2p-engine-XXXXXX", &err);
-  fail_unless (docroot != NULL, "tmp dir: %s", err ? err->message : "?");
-  origin = gst_p2p_test_origin_start (docroot, &err);
-  fail_unless (origin != NULL, "origin: %s", err ? err->message : "?");
-  watch = gst_p2p_test_source_watch_new ();
-  gst_p2p_test_source_watch_map_docroot (watch,
-      gst_p2p_test_origin_get_base_uri (origin), docroot);
+  fixture = gst_p2p_test_fixture_new ("p2p-engine-XXXXXX", &err);
+  fail_unless (fixture != NULL, "fixture: %s", err ? err->message : "?");
+  docroot = fixture->docroot;
+  origin = fixture->origin;
+  watch = fixture->watch;
 }
 
 static void
 engine_teardown (void)
 {
-  g_clear_pointer (&watch, gst_p2p_test_source_watch_free);
-  g_clear_pointer (&origin, gst_p2p_test_origin_free);
-  if (docroot && g_getenv ("GST_P2P_TEST_KEEP_FILES") == NULL)
-    gst_p2p_test_fs_rm_rf (docroot);
-  g_clear_pointer (&docroot, g_free);
+  g_clear_pointer (&fixture, gst_p2p_test_fixture_free);
+  docroot = NULL;
+  origin = NULL;
+  watch = NULL;
 }
 
 static gchar *
 origin_uri (const gchar * rel)
 {
-  return g_strdup_printf ("%s/%s", gst_p2p_test_origin_get_base_uri (origin),
-      rel);
+  return gst_p2p_test_fixture_uri (fixture, rel);
 }
 
 /* The documented rule (docs/stream.md): the first 16 hex characters of

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include "gstp2ptestfixture.h"
 #include "gstp2ptestorigin.h"
 #include "gstp2ptestpackager.h"
 #include "gstp2ptestsourcewatch.h"
@@ -58,6 +59,8 @@ reference_mode (void)
 /* Fixture: docroot + origin + watch, one per test                          */
 /* ------------------------------------------------------------------------ */
 
+static GstP2pTestFixture *fixture;
+/* Shorthands for the fixture's parts, valid between setup and teardown. */
 static gchar *docroot;
 static GstP2pTestOrigin *origin;
 static GstP2pTestSourceWatch *watch;
@@ -79,30 +82,26 @@ media_setup (void)
     gst_plugin_feature_set_rank (p2p, GST_RANK_NONE);
   gst_object_unref (p2p);
 
-  docroot = gst_p2p_test_fs_make_tmp_dir ("p2p-media-XXXXXX", &err);
-  fail_unless (docroot != NULL, "tmp dir: %s", err ? err->message : "?");
-  origin = gst_p2p_test_origin_start (docroot, &err);
-  fail_unless (origin != NULL, "origin: %s", err ? err->message : "?");
-  watch = gst_p2p_test_source_watch_new ();
-  gst_p2p_test_source_watch_map_docroot (watch,
-      gst_p2p_test_origin_get_base_uri (origin), docroot);
+  fixture = gst_p2p_test_fixture_new ("p2p-media-XXXXXX", &err);
+  fail_unless (fixture != NULL, "fixture: %s", err ? err->message : "?");
+  docroot = fixture->docroot;
+  origin = fixture->origin;
+  watch = fixture->watch;
 }
 
 static void
 media_teardown (void)
 {
-  g_clear_pointer (&watch, gst_p2p_test_source_watch_free);
-  g_clear_pointer (&origin, gst_p2p_test_origin_free);
-  if (docroot && g_getenv ("GST_P2P_TEST_KEEP_FILES") == NULL)
-    gst_p2p_test_fs_rm_rf (docroot);
-  g_clear_pointer (&docroot, g_free);
+  g_clear_pointer (&fixture, gst_p2p_test_fixture_free);
+  docroot = NULL;
+  origin = NULL;
+  watch = NULL;
 }
 
 static gchar *
 origin_uri (const gchar * rel)
 {
-  return g_strdup_printf ("%s/%s", gst_p2p_test_origin_get_base_uri (origin),
-      rel);
+  return gst_p2p_test_fixture_uri (fixture, rel);
 }
 
 /* ------------------------------------------------------------------------ */
