@@ -3,6 +3,13 @@
  * Threads: everything here runs on the GMainContext given at creation; the
  * libnice agent is created on it, so its signals and the receive callback are
  * dispatched there too.
+ *
+ * Received datagrams are queued and handed up from our own source, a bounded
+ * batch per dispatch: libnice's receive callback loops until the socket is
+ * empty, and a link that answers every datagram with more data (SACKs in,
+ * DATA out) keeps it non-empty, so processing inside that loop would hold
+ * the context -- every other link, the tracker, HTTP and all timers -- for
+ * as long as a transfer lasts.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -28,6 +35,13 @@ GST_DEBUG_CATEGORY_STATIC (p2p_ice_debug);
 #define MAX_CANDIDATE_LEN 1024
 #define MAX_REMOTE_CANDIDATES 64
 #define MAX_DATAGRAM 65535
+/* Received datagrams waiting for the rx source: about 2.5 MB of full-size
+ * DTLS records, more than the 4 MiB socket buffer delivers in one read loop
+ * on any path we measured; beyond it they are dropped like a full socket
+ * buffer would (SCTP retransmits). */
+#define MAX_RX_QUEUED 2048
+/* Datagrams handed up per dispatch before other sources get a turn. */
+#define RX_BATCH 64
 
 struct _GstP2pIce
 {
@@ -46,6 +60,9 @@ struct _GstP2pIce
   guint n_remote_candidates;
   GstP2pIceStats stats;
   gulong handlers[4];
+
+  GQueue rx;
+  GSource *rx_source;
 };
 
 static void
@@ -397,9 +414,38 @@ on_recv (NiceAgent * agent, guint stream_id, guint component_id, guint len,
 
   if (len == 0 || ice->state == GST_P2P_ICE_STATE_FAILED)
     return;
-  if (ice->callbacks.recv)
-    ice->callbacks.recv (ice, (const guint8 *) buf, len, ice->data);
+  if (ice->rx.length >= MAX_RX_QUEUED) {
+    ice->stats.rx_dropped++;
+    return;
+  }
+  g_queue_push_tail (&ice->rx, g_bytes_new (buf, len));
+  g_source_set_ready_time (ice->rx_source, 0);
 }
+
+static gboolean
+rx_dispatch (GSource * source, GSourceFunc callback, gpointer user_data)
+{
+  GstP2pIce *ice = user_data;
+  guint n;
+
+  g_source_set_ready_time (source, -1);
+  for (n = 0; n < RX_BATCH && !g_queue_is_empty (&ice->rx); n++) {
+    GBytes *b = g_queue_pop_head (&ice->rx);
+    gsize len;
+    const guint8 *data = g_bytes_get_data (b, &len);
+
+    if (ice->state != GST_P2P_ICE_STATE_FAILED && ice->callbacks.recv)
+      ice->callbacks.recv (ice, data, len, ice->data);
+    g_bytes_unref (b);
+  }
+  if (!g_queue_is_empty (&ice->rx))
+    g_source_set_ready_time (source, 0);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs rx_funcs = {
+  NULL, NULL, rx_dispatch, NULL,
+};
 
 /* ---- API -------------------------------------------------------------- */
 
@@ -488,6 +534,11 @@ gst_p2p_ice_new (GMainContext * context, const GstP2pIceConfig * config,
 
   /* A real callback: with NULL libnice stops reading the socket and STUN
    * replies (hence srflx/relay gathering) are never processed. */
+  g_queue_init (&ice->rx);
+  ice->rx_source = g_source_new (&rx_funcs, sizeof (GSource));
+  g_source_set_name (ice->rx_source, "p2p-ice-rx");
+  g_source_set_callback (ice->rx_source, NULL, ice, NULL);
+  g_source_attach (ice->rx_source, context);
   nice_agent_attach_recv (ice->agent, ice->stream_id, 1, context, on_recv, ice);
 
   GST_DEBUG ("created agent %p (%s)", ice->agent,
@@ -521,6 +572,11 @@ gst_p2p_ice_free (GstP2pIce * ice)
     nice_agent_close_async (ice->agent, NULL, NULL);
     g_object_unref (ice->agent);
   }
+  if (ice->rx_source) {
+    g_source_destroy (ice->rx_source);
+    g_source_unref (ice->rx_source);
+  }
+  g_queue_clear_full (&ice->rx, (GDestroyNotify) g_bytes_unref);
   gst_p2p_ice_config_clear (&ice->config);
   g_main_context_unref (ice->context);
   g_free (ice);

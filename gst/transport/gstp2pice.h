@@ -79,6 +79,7 @@ typedef struct
  *   ("host", "srflx", "prflx", "relay") or %NULL
  * @selected_remote: same for the remote candidate
  * @send_errors: datagrams the agent refused to send
+ * @rx_dropped: received datagrams dropped because the receive queue was full
  */
 typedef struct
 {
@@ -89,6 +90,7 @@ typedef struct
   const gchar *selected_local;
   const gchar *selected_remote;
   guint64 send_errors;
+  guint64 rx_dropped;
 } GstP2pIceStats;
 
 gboolean    gst_p2p_ice_config_from_env   (GstP2pIceConfig * config,

@@ -175,6 +175,7 @@ snapshot_stats (Core * core)
     core->stats.selected_local = s.selected_local;
     core->stats.selected_remote = s.selected_remote;
     core->stats.ice_send_errors = s.send_errors;
+    core->stats.ice_rx_dropped = s.rx_dropped;
   }
   if (core->dtls) {
     GstP2pDtlsStats s;

@@ -97,6 +97,7 @@ typedef struct
   guint64 bad_records;
   guint64 oversize_packets;
   guint64 ice_send_errors;
+  guint64 ice_rx_dropped;
   guint64 messages_sent;
   guint64 messages_received;
   guint64 bytes_sent;

@@ -619,7 +619,8 @@ run_link (const gchar * ns_a, const gchar * ns_b, const gchar * addr_a,
     g_main_loop_unref (ends[i]->loop);
     g_main_context_unref (ends[i]->ctx);
   }
-  drops[0] = a.stats.dropped_datagrams + b.stats.dropped_datagrams;
+  drops[0] = a.stats.dropped_datagrams + b.stats.dropped_datagrams +
+      a.stats.ice_rx_dropped + b.stats.ice_rx_dropped;
   drops[1] = a.stats.ice_send_errors + b.stats.ice_send_errors +
       a.stats.oversize_packets + b.stats.oversize_packets;
   return got;

@@ -97,6 +97,97 @@ child_progressed (gpointer data)
   return side->child->progress >= (4 << 20) || side_is_terminal (side);
 }
 
+typedef struct
+{
+  gint64 last_us;
+  gint64 max_gap_us;
+  guint ticks;
+} Ticker;
+
+static gboolean
+tick (gpointer data)
+{
+  Ticker *t = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (t->last_us)
+    t->max_gap_us = MAX (t->max_gap_us, now - t->last_us);
+  t->last_us = now;
+  t->ticks++;
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+flag_up (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* A link sending as fast as the path takes must leave its context to the
+ * other sources on it: in the product that context also runs every other
+ * link, the tracker client, the CDN fetches and all deadlines. */
+GST_START_TEST (test_process_sender_leaves_context_responsive)
+{
+  GMainContext *ctx = g_main_context_new ();
+  const gchar *argv[] = { peer_path (), "--sink", "--local-address",
+    "127.0.0.1", NULL
+  };
+  GstP2pLinkConfig c;
+  GError *err = NULL;
+  Side *side;
+  Ticker ticker = { 0, };
+  GSource *timer, *end;
+  gboolean done = FALSE;
+
+  g_main_context_push_thread_default (ctx);
+  chunk = make_blob (6, 1 << 20);
+  harness_config (&c, TRUE);
+  side = side_new ("parent", ctx, &c);
+  side->child = child_spawn ("child", argv, &err);
+  g_assert_no_error (err);
+  side->child->side = side;
+  g_signal_connect (side->link, "writable", G_CALLBACK (keep_sending), NULL);
+  fail_unless (gst_p2p_link_start (side->link, &err));
+  fail_unless (harness_iterate_until (ctx, 10000, side_and_child_connected,
+          side));
+
+  timer = g_timeout_source_new (10);
+  g_source_set_callback (timer, tick, &ticker, NULL);
+  g_source_attach (timer, ctx);
+  keep_sending (side->link, NULL);
+  /* 3 s of a full-rate transfer, measured by the timer's gaps */
+  end = g_timeout_source_new (3000);
+  g_source_set_callback (end, flag_up, &done, NULL);
+  g_source_attach (end, ctx);
+  while (!done)
+    g_main_context_iteration (ctx, TRUE);
+  g_source_unref (end);
+  g_source_destroy (timer);
+  g_source_unref (timer);
+
+  GST_INFO ("%u ticks, longest gap %.1f ms, child got %" G_GUINT64_FORMAT
+      " bytes", ticker.ticks, ticker.max_gap_us / 1e3, side->child->progress);
+  fail_unless_equals_int (side->state, GST_P2P_LINK_STATE_CONNECTED);
+  /* the transfer really ran at speed while the timer kept ticking */
+  fail_unless (side->child->progress >= (16 << 20), "child got %"
+      G_GUINT64_FORMAT " bytes", side->child->progress);
+  fail_unless (ticker.max_gap_us < 250 * 1000, "timer starved for %.1f ms",
+      ticker.max_gap_us / 1e3);
+
+  gst_p2p_link_close (side->link);
+  fail_unless (harness_iterate_until (ctx, 5000, child_exited, side->child));
+  child_free (side->child);
+  side_free (side);
+  g_bytes_unref (chunk);
+  gst_p2p_link_config_clear (&c);
+  while (g_main_context_iteration (ctx, FALSE));
+  g_main_context_pop_thread_default (ctx);
+  g_main_context_unref (ctx);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_process_killed_mid_transfer)
 {
   GMainContext *ctx = g_main_context_new ();
@@ -155,6 +246,7 @@ transport_suite (void)
   tcase_set_timeout (tc, 60);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_process_echo_blob);
+  tcase_add_test (tc, test_process_sender_leaves_context_responsive);
   tcase_add_test (tc, test_process_killed_mid_transfer);
   return s;
 }
