@@ -16,8 +16,11 @@
  * phase per viewer), ask only for segments their playlist lists (else at
  * the refresh that shows them), have one request open at a time, start
  * playing when the first segment is complete, play each segment for its
- * duration and stall when the next one is not complete when its turn comes.
- * They differ in when they ask:
+ * duration and stall when the next one is not there when its turn comes.
+ * A segment is there once the player's request for it was answered: one
+ * the scheduler brought before the player asked (a peer's HAVE can precede
+ * our playlist) does not play until the player asks, as a demuxer plays
+ * only what it downloaded. They differ in when they ask:
  *
  *  - buffered (default): the next segment as soon as the previous request
  *    is answered (the segment complete in the viewer's store: served from
@@ -135,6 +138,8 @@ typedef struct
   gboolean req_open;            /* a player request not answered yet */
   guint64 req_seg;
   gint64 req_at;
+  gboolean have_answered;
+  guint64 answered;             /* the player downloaded up to this one */
   gint64 wake_at;
   GHashTable *xfers_in;         /* seg -> Xfer* (receiving) */
 } Viewer;
@@ -165,6 +170,7 @@ typedef struct
   GArray *waits;                /* gint64: player request to answer */
   gint64 lag_sum;               /* live edge to playback, summed per play */
   GHashTable *cdn_fetches;      /* seg -> count */
+  GHashTable *cdn_reasons;      /* decision reason (static) -> count */
   gdouble present_sum, upload_sum;
   guint samples;
   GstP2pSchedulerStats st;      /* summed over every session */
@@ -365,6 +371,13 @@ act (World * w, guint v, GstP2pDecision * d, gint64 now)
     }
     case GST_P2P_DECISION_SEED:
     case GST_P2P_DECISION_FETCH_CDN:
+      if (d->reason) {
+        gpointer key = (gpointer) (d->kind == GST_P2P_DECISION_SEED ?
+            "seed" : d->reason);
+        g_hash_table_insert (w->cdn_reasons, key,
+            GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup
+                    (w->cdn_reasons, key)) + 1));
+      }
       if (d->announce_fetching)
         broadcast (w, v, 0, d->segment_id, now);
       start_cdn (w, v, d->segment_id, d->transfer_id, d->offset, now);
@@ -430,6 +443,7 @@ viewer_join (World * w, guint v, gint64 now)
   vw->seen_any = FALSE;
   vw->has_pending_ask = FALSE;
   vw->req_open = FALSE;
+  vw->have_answered = FALSE;
   vw->wake_at = 0;
   for (i = 0; i < w->sc->viewers; i++) {
     if (i == v || !w->v[i].present)
@@ -456,6 +470,21 @@ add_stats (World * w, GstP2pScheduler * sched)
     a[i] += b[i];
 }
 
+/* a stall of playback (not the wait for the first segment) ends at @now;
+ * one that took no time (the segment came at the very moment its turn did:
+ * simultaneous events) is no stall */
+static void
+stall_end (World * w, guint v, gint64 now)
+{
+  Viewer *vw = &w->v[v];
+
+  if (vw->stalled && vw->started && now > vw->stall_since) {
+    w->stalls++;
+    w->stall_time += now - vw->stall_since;
+  }
+  vw->stalled = FALSE;
+}
+
 static void
 viewer_leave (World * w, guint v, gint64 now)
 {
@@ -466,8 +495,7 @@ viewer_leave (World * w, guint v, gint64 now)
 
   if (!vw->present)
     return;
-  if (vw->stalled)
-    w->stall_time += now - vw->stall_since;
+  stall_end (w, v, now);
   vw->present = FALSE;
   g_hash_table_iter_init (&it, w->xfers);
   while (g_hash_table_iter_next (&it, NULL, &val)) {
@@ -500,9 +528,11 @@ complete_in_store (World * w, guint v, guint64 seg)
 }
 
 static void player_ask (World * w, guint v, guint64 seg, gint64 now);
+static void play (World * w, guint v, gint64 now);
 
-/* @seg is complete in @v's store: the open request for it is answered; the
- * buffered player asks for the next segment at once */
+/* @seg is complete in @v's store: the open request for it is answered, the
+ * player has it (a stalled playback resumes); the buffered player asks for
+ * the next segment at once */
 static void
 player_answered (World * w, guint v, guint64 seg, gint64 now)
 {
@@ -512,8 +542,12 @@ player_answered (World * w, guint v, guint64 seg, gint64 now)
   if (!vw->req_open || vw->req_seg != seg)
     return;
   vw->req_open = FALSE;
+  vw->have_answered = TRUE;
+  vw->answered = seg;
   wait = now - vw->req_at;
   g_array_append_val (w->waits, wait);
+  if (vw->stalled && seg == vw->next_play)
+    play (w, v, now);
   if (player_buffered)
     player_ask (w, v, seg + 1, now);
 }
@@ -551,20 +585,17 @@ play (World * w, guint v, gint64 now)
   Viewer *vw = &w->v[v];
   guint64 seg = vw->next_play;
 
-  if (!complete_in_store (w, v, seg)) {
+  /* the demuxer plays what it downloaded: a segment the scheduler brought
+   * before the player asked for it waits for the player's request */
+  if (!vw->have_answered || seg > vw->answered ||
+      !complete_in_store (w, v, seg)) {
     if (!vw->stalled) {
       vw->stalled = TRUE;
       vw->stall_since = now;
-      if (vw->started)
-        w->stalls++;
     }
     return;
   }
-  if (vw->stalled) {
-    vw->stalled = FALSE;
-    if (vw->started)
-      w->stall_time += now - vw->stall_since;
-  }
+  stall_end (w, v, now);
   if (!vw->started) {
     gint64 st = now - vw->join_at;
     vw->started = TRUE;
@@ -592,8 +623,6 @@ segment_complete (World * w, Xfer * x, gint64 now)
       x->size, now);
   xfer_kill (w, x);
   broadcast (w, x->receiver, 1, x->seg, now);
-  if (vw->stalled && x->seg == vw->next_play)
-    play (w, x->receiver, now);
   player_answered (w, x->receiver, x->seg, now);
   run_sched (w, x->receiver, now);
 }
@@ -684,10 +713,10 @@ playlist_refresh (World * w, guint v, gint64 now, gboolean first)
         1) : 0;
     vw->seen_any = TRUE;
     vw->next_play = start;
-    player_ask (w, v, start, now);
     /* playback starts when the first fragment is complete */
     vw->stalled = TRUE;
     vw->stall_since = now;
+    player_ask (w, v, start, now);
   } else if (vw->has_pending_ask && vw->pending_ask <= newest) {
     vw->has_pending_ask = FALSE;
     player_ask (w, v, vw->pending_ask, now);
@@ -870,6 +899,7 @@ run_world (const Scenario * sc, gboolean p2p,
   w->startups = g_array_new (FALSE, FALSE, sizeof (gint64));
   w->waits = g_array_new (FALSE, FALSE, sizeof (gint64));
   w->cdn_fetches = g_hash_table_new (NULL, NULL);
+  w->cdn_reasons = g_hash_table_new (g_str_hash, g_str_equal);
   draw_scenario (w, sc);
 
   for (i = 0; i < sc->viewers; i++) {
@@ -919,8 +949,8 @@ run_world (const Scenario * sc, gboolean p2p,
     g_sequence_remove (itr);
   }
   for (i = 0; i < sc->viewers; i++) {
-    if (w->v[i].present && w->v[i].stalled && w->v[i].started)
-      w->stall_time += sc->duration - w->v[i].stall_since;
+    if (w->v[i].present)
+      stall_end (w, i, sc->duration);
     if (w->v[i].present) {
       add_stats (w, w->v[i].sched);
       gst_p2p_scheduler_free (w->v[i].sched);
@@ -979,6 +1009,11 @@ run_world (const Scenario * sc, gboolean p2p,
         w->st.cdn_fetches, w->st.cdn_startup, w->st.cdn_deadline,
         w->st.seeds, w->st.peer_fetches, w->st.explorations,
         w->st.abandons_stall, w->st.abandons_late, w->st.waits_expired);
+    g_print ("  CDN fetch decisions by reason:");
+    g_hash_table_iter_init (&it, w->cdn_reasons);
+    while (g_hash_table_iter_next (&it, &k, &val))
+      g_print (" %s %u;", (const gchar *) k, GPOINTER_TO_UINT (val));
+    g_print ("\n");
     for (i = 0; i < w->startups->len; i++)
       g_print ("  start-up %.2f s\n", g_array_index (w->startups, gint64,
               i) / (gdouble) SEC);
@@ -987,6 +1022,7 @@ run_world (const Scenario * sc, gboolean p2p,
   g_array_free (w->waits, TRUE);
   g_array_free (w->churn, TRUE);
   g_hash_table_destroy (w->cdn_fetches);
+  g_hash_table_destroy (w->cdn_reasons);
   g_hash_table_destroy (w->xfers);
   g_sequence_free (w->events);
   g_rand_free (w->rand);
