@@ -48,6 +48,9 @@ GST_DEBUG_CATEGORY (p2p_engine_debug);
 #define DEFAULT_VERIFY_WAIT (4 * SEC)
 /* peer fetch deadline when the scheduler has none */
 #define DEFAULT_PEER_DEADLINE (8 * SEC)
+/* A waiting request's own timer fires this long after the scheduler's CDN
+ * fallback time: the scheduler acts first, the timer is the backstop. */
+#define WAIT_BACKSTOP_GRACE (250 * G_USEC_PER_SEC / 1000)
 
 typedef struct
 {
@@ -1786,7 +1789,7 @@ request_on_loop (gpointer data)
         answer_cdn (req, "nothing to wait for");
         break;
       }
-      add_waiter (s, req, d.until, now, d.reason);
+      add_waiter (s, req, d.until + WAIT_BACKSTOP_GRACE, now, d.reason);
       break;
     }
     default:

@@ -17,6 +17,8 @@
 GST_DEBUG_CATEGORY_STATIC (p2p_scheduler_debug);
 #define GST_CAT_DEFAULT p2p_scheduler_debug
 
+/* requests closer than this before the live edge are a start-up burst */
+#define STARTUP_BURST_GAP (1000 * MS)
 #define NEVER G_MAXINT64
 #define MS (G_GINT64_CONSTANT (1000))
 #define SEC G_USEC_PER_SEC
@@ -64,6 +66,7 @@ struct _Segment
   gint64 wait_base;             /* seeding ranks count from here */
   gint64 seed_at;               /* -1 = to compute, NEVER = not ours */
   gboolean requested;
+  gboolean startup;             /* asked for while the player fills up */
   gint64 request_deadline;
   guint64 resume_offset;        /* bytes held from an interrupted transfer */
   Transfer *transfer;
@@ -105,9 +108,15 @@ struct _GstP2pScheduler
   guint64 avg_size;
 
   guint n_player_requests;
+  gboolean reached_edge;        /* the player asked for the newest segment */
+  gint64 last_request_time;
   gboolean have_position;
   guint64 position;             /* last segment the player asked for */
-  gint64 position_time;
+  /* the play clock: segment anchor_id plays no earlier than anchor_time */
+  gboolean have_anchor;
+  guint64 anchor_id;
+  gint64 anchor_time;
+  guint64 last_request_id;
 
   guint64 cdn_throughput;
   gint64 cdn_rtt;
@@ -142,8 +151,6 @@ gst_p2p_scheduler_params_init (GstP2pSchedulerParams * p)
   p->p2p = TRUE;
   p->seeding = TRUE;
   p->startup_segments = 1;
-  p->headroom_segments = 1.0;
-  p->prefetch_slack_segments = 0.5;
   p->cdn_margin = 500 * MS;
   p->peer_margin = 500 * MS;
   p->max_peer_fetches = 3;
@@ -272,32 +279,44 @@ segment_size (GstP2pScheduler * s, Segment * seg)
   return s->avg_size ? s->avg_size : DEFAULT_SEGMENT_SIZE;
 }
 
-/* When the segment must be complete: the player's real deadline once it
- * asked; before that the time we predict it will ask, from the rhythm of
- * its requests (it asks for the next segment as it starts playing one). */
+/* The earliest time segment @id can start playing: the play clock runs from
+ * the anchor (a segment and a time it cannot have played before, its
+ * request) through the durations of the segments in between. Playback at
+ * normal speed cannot get ahead of it; a stall only puts it behind, which
+ * makes the deadlines early, never late. */
+static gint64
+play_time (GstP2pScheduler * s, guint64 id)
+{
+  gint64 t = s->anchor_time;
+  guint64 counted = 0;
+  guint i;
+
+  if (id <= s->anchor_id)
+    return t;
+  i = segment_lower_bound (s, s->anchor_id);
+  for (; i < s->segments->len; i++) {
+    Segment *o = g_ptr_array_index (s->segments, i);
+    if (o->id >= id)
+      break;
+    t += o->duration;
+    counted++;
+  }
+  /* ids missing from our table (a gap) count at the average duration */
+  if (id - s->anchor_id > counted)
+    t += (gint64) (id - s->anchor_id - counted) * s->avg_duration;
+  return t;
+}
+
+/* When the segment must be complete: when it can start playing at the
+ * earliest (fixed at the request for a requested one). */
 static gint64
 segment_deadline (GstP2pScheduler * s, Segment * seg)
 {
-  gint64 t;
-  guint i;
-
   if (seg->requested)
     return seg->request_deadline;
-  if (!s->have_position || seg->id <= s->position)
+  if (!s->have_anchor || seg->id <= s->position)
     return NEVER;
-  t = s->position_time;
-  i = segment_lower_bound (s, s->position);
-  for (; i < s->segments->len; i++) {
-    Segment *o = g_ptr_array_index (s->segments, i);
-    if (o->id >= seg->id)
-      break;
-    t += o->duration;
-  }
-  /* ids missing from our table (a gap) count at the average duration */
-  if (seg->id - s->position > s->segments->len)
-    t += (gint64) (seg->id - s->position - 1) * s->avg_duration;
-  /* the predicted request, or the predicted start of play */
-  return t + (gint64) (s->params.prefetch_slack_segments * seg->duration);
+  return play_time (s, seg->id);
 }
 
 static gint64
@@ -870,7 +889,7 @@ evaluate (GstP2pScheduler * s, Segment * seg, gint64 now, GstP2pDecision * d,
   cdn_latest = deadline == NEVER ? NEVER :
       deadline - cdn_eta (s, rem) - pp->cdn_margin;
 
-  if (seg->requested && s->n_player_requests <= pp->startup_segments) {
+  if (seg->requested && seg->startup) {
     s->stats.cdn_startup++;
     decide_cdn (s, d, seg, "start-up", now);
     return TRUE;
@@ -921,14 +940,8 @@ evaluate (GstP2pScheduler * s, Segment * seg, gint64 now, GstP2pDecision * d,
     }
   }
   if (n_have > 0) {
-    /* a peer has it: wait for a slot or a faster peer, up to the fallback */
-    if (seg->requested && n_cands > 0 &&
-        s->n_peer_transfers < pp->max_peer_fetches) {
-      /* no peer can make the player's deadline */
-      s->stats.cdn_deadline++;
-      decide_cdn (s, d, seg, "peers too slow", now);
-      return TRUE;
-    }
+    /* a peer has it: wait for a slot or a faster peer, up to the fallback;
+     * at the live edge more holders appear every few hundred ms */
     wake_at (wake, cdn_latest);
     if (wait_until)
       *wait_until = cdn_latest;
@@ -979,11 +992,8 @@ evaluate (GstP2pScheduler * s, Segment * seg, gint64 now, GstP2pDecision * d,
       wake_at (wake, seg->seed_at);
   }
 
-  if (seg->requested) {
-    s->stats.cdn_deadline++;
-    decide_cdn (s, d, seg, "nobody has it", now);
-    return TRUE;
-  }
+  /* nobody has it yet: a seeder or a peer may still bring it before the
+   * fallback time, which the play clock puts buffer-deep into the future */
   wake_at (wake, cdn_latest);
   if (wait_until)
     *wait_until = cdn_latest;
@@ -1060,10 +1070,13 @@ run (GstP2pScheduler * s, gint64 now, GstP2pDecision * d, gint64 * wake)
       return TRUE;
   }
 
-  i = s->have_position ? segment_lower_bound (s, s->position) : 0;
-  for (; i < s->segments->len; i++) {
+  /* behind the player's position only what it asked for and waits for: a
+   * demuxer that buffers asks for several segments before playing them */
+  for (i = 0; i < s->segments->len; i++) {
     Segment *seg = g_ptr_array_index (s->segments, i);
 
+    if (s->have_position && seg->id < s->position && !seg->requested)
+      continue;
     if (seg->transfer || in_store (s, seg))
       continue;
     /* before the player's first request, only the live edge matters */
@@ -1138,12 +1151,30 @@ gst_p2p_scheduler_player_request (GstP2pScheduler * s, guint64 segment_id,
   if (!seg)
     seg = insert_segment (s, segment_id, now);
   seg->requested = TRUE;
-  seg->request_deadline = now +
-      (gint64) (s->params.headroom_segments * seg->duration);
+  /* Start-up: the first requests, and the demuxer's back-to-back requests
+   * that fill its buffer before it first reaches the live edge, come from
+   * the CDN: playback starts when that buffer is full. */
+  seg->startup = s->n_player_requests <= s->params.startup_segments ||
+      (!s->reached_edge && now - s->last_request_time < STARTUP_BURST_GAP);
+  if (s->have_playlist && segment_id >= s->newest_id)
+    s->reached_edge = TRUE;
+  s->last_request_time = now;
+  /* Re-anchor the play clock at the start, after a jump (skip, seek, a
+   * retried request) and when the player asks later than the clock says
+   * it plays: in all three the request time is the safe bound. */
+  if (!s->have_anchor || segment_id != s->last_request_id + 1
+      || now > play_time (s, segment_id)) {
+    s->have_anchor = TRUE;
+    s->anchor_id = segment_id;
+    s->anchor_time = now;
+  }
+  s->last_request_id = segment_id;
+  seg->request_deadline = play_time (s, segment_id);
+  GST_LOG ("segment %" G_GUINT64_FORMAT ": asked, plays in %" G_GINT64_FORMAT
+      " ms", segment_id, (seg->request_deadline - now) / MS);
   if (!s->have_position || segment_id >= s->position) {
     s->have_position = TRUE;
     s->position = segment_id;
-    s->position_time = now;
     if (segment_id > 16)
       prune (s, MIN (segment_id - 16, s->oldest_live_id ?
               s->oldest_live_id : segment_id - 16));
@@ -1166,10 +1197,16 @@ gst_p2p_scheduler_player_request (GstP2pScheduler * s, guint64 segment_id,
   }
   if (evaluate (s, seg, now, d, &wake, &until))
     return;
+  /* until: when the scheduler itself hands it to the CDN at the latest */
   d->kind = GST_P2P_DECISION_WAIT;
   d->segment_id = segment_id;
-  d->until = MIN (until, wake);
-  d->reason = "announced";
+  {
+    guint64 size = segment_size (s, seg);
+    guint64 rem = size > seg->resume_offset ? size - seg->resume_offset : 1;
+    d->until = MAX (now, seg->request_deadline - cdn_eta (s, rem) -
+        s->params.cdn_margin);
+  }
+  d->reason = "waiting for the swarm";
 }
 
 /**

@@ -46,9 +46,7 @@
 #include "store/gstp2psegmentstore.h"
 
 G_BEGIN_DECLS
-
 #define GST_P2P_SCHEDULER_PEER_ID_SIZE 16
-
 /**
  * GstP2pSchedulerParams:
  *
@@ -56,14 +54,11 @@ G_BEGIN_DECLS
  * docs/scheduler.md says why each has its value. Times in microseconds,
  * rates in bytes per second.
  */
-typedef struct
+    typedef struct
 {
   gboolean p2p;                 /* FALSE: CDN only, on request (baseline) */
   gboolean seeding;             /* take part in live seeding */
   guint startup_segments;       /* first player requests served by the CDN */
-  gdouble headroom_segments;    /* player's buffer at its request, segments */
-  gdouble prefetch_slack_segments;      /* prefetch deadline after the
-                                         * predicted request, segments */
   gint64 cdn_margin;            /* safety margin of the CDN fallback */
   gint64 peer_margin;           /* a peer fetch must end this long before */
   guint max_peer_fetches;       /* concurrent downloads from peers */
@@ -144,75 +139,51 @@ typedef struct
 
 typedef struct _GstP2pScheduler GstP2pScheduler;
 
-void   gst_p2p_scheduler_params_init (GstP2pSchedulerParams * params);
+void gst_p2p_scheduler_params_init (GstP2pSchedulerParams * params);
 
-GstP2pScheduler * gst_p2p_scheduler_new (const GstP2pSchedulerParams * params,
-                                         GstP2pSegmentStore * store,
-                                         const guint8 * swarm_id,
-                                         const guint8 * self_id,
-                                         guint32 rng_seed,
-                                         gint64 now);
-void   gst_p2p_scheduler_free (GstP2pScheduler * sched);
+GstP2pScheduler *gst_p2p_scheduler_new (const GstP2pSchedulerParams * params,
+    GstP2pSegmentStore * store,
+    const guint8 * swarm_id,
+    const guint8 * self_id, guint32 rng_seed, gint64 now);
+void gst_p2p_scheduler_free (GstP2pScheduler * sched);
 
 /* playlist */
-void   gst_p2p_scheduler_add_segment     (GstP2pScheduler * sched,
-                                          guint64 segment_id,
-                                          gint64 duration,
-                                          guint64 size_hint,
-                                          gint64 now);
-void   gst_p2p_scheduler_set_live_window (GstP2pScheduler * sched,
-                                          guint64 oldest_id);
+void gst_p2p_scheduler_add_segment (GstP2pScheduler * sched,
+    guint64 segment_id, gint64 duration, guint64 size_hint, gint64 now);
+void gst_p2p_scheduler_set_live_window (GstP2pScheduler * sched,
+    guint64 oldest_id);
 
 /* peers */
-gboolean gst_p2p_scheduler_peer_added    (GstP2pScheduler * sched,
-                                          const guint8 * peer_id,
-                                          gboolean may_seed,
-                                          gboolean ranges,
-                                          gint64 now);
-void   gst_p2p_scheduler_peer_removed    (GstP2pScheduler * sched,
-                                          const guint8 * peer_id,
-                                          gint64 now);
-void   gst_p2p_scheduler_peer_have       (GstP2pScheduler * sched,
-                                          const guint8 * peer_id,
-                                          guint64 segment_id,
-                                          gint64 now);
-void   gst_p2p_scheduler_peer_fetching   (GstP2pScheduler * sched,
-                                          const guint8 * peer_id,
-                                          guint64 segment_id,
-                                          gboolean aborted,
-                                          gint64 now);
-void   gst_p2p_scheduler_peer_rtt        (GstP2pScheduler * sched,
-                                          const guint8 * peer_id,
-                                          gint64 rtt);
+gboolean gst_p2p_scheduler_peer_added (GstP2pScheduler * sched,
+    const guint8 * peer_id, gboolean may_seed, gboolean ranges, gint64 now);
+void gst_p2p_scheduler_peer_removed (GstP2pScheduler * sched,
+    const guint8 * peer_id, gint64 now);
+void gst_p2p_scheduler_peer_have (GstP2pScheduler * sched,
+    const guint8 * peer_id, guint64 segment_id, gint64 now);
+void gst_p2p_scheduler_peer_fetching (GstP2pScheduler * sched,
+    const guint8 * peer_id, guint64 segment_id, gboolean aborted, gint64 now);
+void gst_p2p_scheduler_peer_rtt (GstP2pScheduler * sched,
+    const guint8 * peer_id, gint64 rtt);
 
 /* our transfers */
-void   gst_p2p_scheduler_transfer_progress (GstP2pScheduler * sched,
-                                            guint32 transfer_id,
-                                            guint64 bytes_held,
-                                            guint64 segment_size,
-                                            gint64 now);
-void   gst_p2p_scheduler_transfer_done     (GstP2pScheduler * sched,
-                                            guint32 transfer_id,
-                                            GstP2pTransferResult result,
-                                            guint64 bytes_held,
-                                            gint64 now);
+void gst_p2p_scheduler_transfer_progress (GstP2pScheduler * sched,
+    guint32 transfer_id, guint64 bytes_held, guint64 segment_size, gint64 now);
+void gst_p2p_scheduler_transfer_done (GstP2pScheduler * sched,
+    guint32 transfer_id,
+    GstP2pTransferResult result, guint64 bytes_held, gint64 now);
 
 /* player and main loop */
-void     gst_p2p_scheduler_player_request (GstP2pScheduler * sched,
-                                           guint64 segment_id,
-                                           gint64 now,
-                                           GstP2pDecision * decision);
-gboolean gst_p2p_scheduler_next           (GstP2pScheduler * sched,
-                                           gint64 now,
-                                           GstP2pDecision * decision);
-gint64   gst_p2p_scheduler_next_wakeup    (GstP2pScheduler * sched);
+void gst_p2p_scheduler_player_request (GstP2pScheduler * sched,
+    guint64 segment_id, gint64 now, GstP2pDecision * decision);
+gboolean gst_p2p_scheduler_next (GstP2pScheduler * sched,
+    gint64 now, GstP2pDecision * decision);
+gint64 gst_p2p_scheduler_next_wakeup (GstP2pScheduler * sched);
 
-gint64   gst_p2p_scheduler_get_deadline   (GstP2pScheduler * sched,
-                                           guint64 segment_id);
-guint    gst_p2p_scheduler_get_n_transfers (GstP2pScheduler * sched);
-void     gst_p2p_scheduler_get_stats      (GstP2pScheduler * sched,
-                                           GstP2pSchedulerStats * stats);
+gint64 gst_p2p_scheduler_get_deadline (GstP2pScheduler * sched,
+    guint64 segment_id);
+guint gst_p2p_scheduler_get_n_transfers (GstP2pScheduler * sched);
+void gst_p2p_scheduler_get_stats (GstP2pScheduler * sched,
+    GstP2pSchedulerStats * stats);
 
 G_END_DECLS
-
 #endif /* __GST_P2P_SCHEDULER_H__ */

@@ -411,6 +411,115 @@ GST_START_TEST (test_startup_from_cdn)
 
 GST_END_TEST;
 
+/* The legacy hlsdemux of the lab: it starts three segments from the end,
+ * takes those at once, then asks for each new segment the moment the
+ * playlist shows it. The play clock puts that request's deadline three
+ * durations away, so the request waits for the swarm instead of going to
+ * the CDN, and a peer that gets the segment in that time serves it. */
+GST_START_TEST (test_edge_request_waits_for_the_swarm)
+{
+  Fixture f;
+  GstP2pDecision d;
+  guint8 peer[16];
+  gint64 now = 0, fallback;
+  guint64 id;
+
+  fixture_init (&f, 1, now);
+  f.params.seeding = FALSE;
+  gst_p2p_scheduler_free (f.sched);
+  f.sched = gst_p2p_scheduler_new (&f.params, f.store, swarm, f.self, 99, 0);
+  make_id (peer, 2);
+  gst_p2p_scheduler_peer_added (f.sched, peer, TRUE, TRUE, now);
+  add_playlist (&f, 10, 14, now);
+  /* start-up: 12, 13, 14 back to back, the demuxer filling its buffer
+   * before playing: all from the CDN at once, even though a peer has 13 */
+  gst_p2p_scheduler_peer_have (f.sched, peer, 13, now);
+  for (id = 12; id <= 14; id++) {
+    gst_p2p_scheduler_player_request (f.sched, id, now, &d);
+    fail_unless_equals_int (d.kind, GST_P2P_DECISION_FETCH_CDN);
+    fail_unless_equals_string (d.reason, "start-up");
+    fail_unless_equals_int64 (gst_p2p_scheduler_get_deadline (f.sched, id),
+        (id - 12) * SEG_DUR);
+    now += 20 * MS;
+    complete (&f, &d, now);
+  }
+
+  /* 15 appears 2 s later and is asked for at once; it plays after 12, 13
+   * and 14, 6 s after the clock started */
+  now = 2 * SEC;
+  gst_p2p_scheduler_add_segment (f.sched, 15, SEG_DUR, SEG_SIZE, now);
+  gst_p2p_scheduler_player_request (f.sched, 15, now, &d);
+  fail_unless_equals_int64 (gst_p2p_scheduler_get_deadline (f.sched, 15),
+      6 * SEC);
+  fail_unless_equals_int (d.kind, GST_P2P_DECISION_WAIT);
+  /* the waiter's backstop is the CDN fallback: deadline - CDN - margin */
+  fallback = d.until;
+  fail_unless (fallback > now + 3 * SEC && fallback < 6 * SEC - 500 * MS,
+      "fallback at %" G_GINT64_FORMAT, fallback);
+  fail_if (gst_p2p_scheduler_next (f.sched, now, &d));
+  fail_unless_equals_int64 (gst_p2p_scheduler_next_wakeup (f.sched), fallback);
+
+  /* a peer announces it 1 s later: fetched from the peer */
+  now += SEC;
+  gst_p2p_scheduler_peer_have (f.sched, peer, 15, now);
+  fail_unless (gst_p2p_scheduler_next (f.sched, now, &d));
+  fail_unless_equals_int (d.kind, GST_P2P_DECISION_FETCH_PEER);
+  fail_unless_equals_int (d.segment_id, 15);
+  complete (&f, &d, now + 400 * MS);
+  now += 400 * MS;
+
+  /* 16: nobody ever has it: CDN at the fallback, not before */
+  now = 4 * SEC;
+  gst_p2p_scheduler_add_segment (f.sched, 16, SEG_DUR, SEG_SIZE, now);
+  gst_p2p_scheduler_player_request (f.sched, 16, now, &d);
+  fail_unless_equals_int (d.kind, GST_P2P_DECISION_WAIT);
+  fallback = d.until;
+  fail_if (gst_p2p_scheduler_next (f.sched, fallback - MS, &d));
+  fail_unless (gst_p2p_scheduler_next (f.sched, fallback, &d));
+  fail_unless_equals_int (d.kind, GST_P2P_DECISION_FETCH_CDN);
+  fail_unless_equals_int (d.segment_id, 16);
+  fail_unless_equals_string (d.reason, "deadline");
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+/* The clock is a lower bound: it restarts where it could be wrong. */
+GST_START_TEST (test_play_clock_reanchors)
+{
+  Fixture f;
+  GstP2pDecision d;
+  gint64 now = 0;
+
+  fixture_init (&f, 1, now);
+  add_playlist (&f, 10, 30, now);
+  gst_p2p_scheduler_player_request (f.sched, 10, now, &d);
+  complete (&f, &d, now + 20 * MS);
+  gst_p2p_scheduler_player_request (f.sched, 11, now + 30 * MS, &d);
+  fail_unless_equals_int64 (gst_p2p_scheduler_get_deadline (f.sched, 11),
+      2 * SEC);
+
+  /* a jump ahead (the demuxer skipped to the live edge): the clock starts
+   * again at the request, which may play at once */
+  now = 500 * MS;
+  gst_p2p_scheduler_player_request (f.sched, 20, now, &d);
+  fail_unless_equals_int (d.kind, GST_P2P_DECISION_FETCH_CDN);
+  fail_unless_equals_int64 (gst_p2p_scheduler_get_deadline (f.sched, 20), now);
+  fail_unless_equals_int64 (gst_p2p_scheduler_get_deadline (f.sched, 22),
+      now + 4 * SEC);
+
+  /* asked later than the clock says it plays (the player stalled): the
+   * clock moves to the request */
+  now = 10 * SEC;
+  gst_p2p_scheduler_player_request (f.sched, 21, now, &d);
+  fail_unless_equals_int64 (gst_p2p_scheduler_get_deadline (f.sched, 21), now);
+  fail_unless_equals_int64 (gst_p2p_scheduler_get_deadline (f.sched, 22),
+      now + 2 * SEC);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_prefetch_from_peer_and_near_deadline_cdn)
 {
   Fixture f;
@@ -427,11 +536,11 @@ GST_START_TEST (test_prefetch_from_peer_and_near_deadline_cdn)
   complete (&f, &d, now + 300 * MS);
   now += 300 * MS;
 
-  /* 13 is predicted to be asked for 2 s after 12, and wanted half a
-   * segment later: a peer has it, prefetch */
+  /* 13 plays when 12 has played, 2 s after 12 was asked at the earliest
+   * (the play clock): a peer has it, prefetch */
   gst_p2p_scheduler_peer_have (f.sched, peer, 13, now);
   deadline = gst_p2p_scheduler_get_deadline (f.sched, 13);
-  fail_unless_equals_int64 (deadline, 3 * SEC);
+  fail_unless_equals_int64 (deadline, 2 * SEC);
   fail_unless (gst_p2p_scheduler_next (f.sched, now, &d));
   fail_unless_equals_int (d.kind, GST_P2P_DECISION_FETCH_PEER);
   fail_unless_equals_int (d.segment_id, 13);
@@ -443,7 +552,7 @@ GST_START_TEST (test_prefetch_from_peer_and_near_deadline_cdn)
    * wait, then CDN just in time (deadline - CDN estimate - margin) */
   fail_if (gst_p2p_scheduler_next (f.sched, now, &d));
   deadline = gst_p2p_scheduler_get_deadline (f.sched, 14);
-  fail_unless_equals_int64 (deadline, 5 * SEC);
+  fail_unless_equals_int64 (deadline, 4 * SEC);
   fail_unless (gst_p2p_scheduler_next_wakeup (f.sched) < deadline);
   fail_unless (gst_p2p_scheduler_next_wakeup (f.sched) > now);
   now = gst_p2p_scheduler_next_wakeup (f.sched);
@@ -895,6 +1004,8 @@ scheduler_suite (void)
   tcase_add_test (tc, test_peer_select_throughput);
   tcase_add_test (tc, test_peer_select_exploration);
   tcase_add_test (tc, test_startup_from_cdn);
+  tcase_add_test (tc, test_edge_request_waits_for_the_swarm);
+  tcase_add_test (tc, test_play_clock_reanchors);
   tcase_add_test (tc, test_prefetch_from_peer_and_near_deadline_cdn);
   tcase_add_test (tc, test_peer_chosen_by_measured_throughput);
   tcase_add_test (tc, test_stalled_transfer_abandoned);
