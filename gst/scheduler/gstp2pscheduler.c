@@ -151,6 +151,7 @@ gst_p2p_scheduler_params_init (GstP2pSchedulerParams * p)
   p->p2p = TRUE;
   p->seeding = TRUE;
   p->startup_segments = 1;
+  p->play_reserve_segments = 1.0;
   p->cdn_margin = 500 * MS;
   p->peer_margin = 500 * MS;
   p->max_peer_fetches = 3;
@@ -307,8 +308,19 @@ play_time (GstP2pScheduler * s, guint64 id)
   return t;
 }
 
-/* When the segment must be complete: when it can start playing at the
- * earliest (fixed at the request for a requested one). */
+/* When the segment must be complete: play_reserve_segments before it can
+ * start playing at the earliest. The player rebuffers when its queue runs
+ * low, not when it runs empty (the lab's playbin paused 1.4 s before the
+ * clock's time). Fixed at the request for a requested one. */
+static gint64
+reserve_before_play (GstP2pScheduler * s, Segment * seg, gint64 now)
+{
+  gint64 dur = seg->duration ? seg->duration : s->avg_duration;
+
+  return MAX (now, play_time (s, seg->id) -
+      (gint64) (s->params.play_reserve_segments * dur));
+}
+
 static gint64
 segment_deadline (GstP2pScheduler * s, Segment * seg)
 {
@@ -316,7 +328,7 @@ segment_deadline (GstP2pScheduler * s, Segment * seg)
     return seg->request_deadline;
   if (!s->have_anchor || seg->id <= s->position)
     return NEVER;
-  return play_time (s, seg->id);
+  return reserve_before_play (s, seg, 0);
 }
 
 static gint64
@@ -1169,7 +1181,7 @@ gst_p2p_scheduler_player_request (GstP2pScheduler * s, guint64 segment_id,
     s->anchor_time = now;
   }
   s->last_request_id = segment_id;
-  seg->request_deadline = play_time (s, segment_id);
+  seg->request_deadline = reserve_before_play (s, seg, now);
   GST_LOG ("segment %" G_GUINT64_FORMAT ": asked, plays in %" G_GINT64_FORMAT
       " ms", segment_id, (seg->request_deadline - now) / MS);
   if (!s->have_position || segment_id >= s->position) {

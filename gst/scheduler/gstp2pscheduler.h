@@ -59,6 +59,7 @@ G_BEGIN_DECLS
   gboolean p2p;                 /* FALSE: CDN only, on request (baseline) */
   gboolean seeding;             /* take part in live seeding */
   guint startup_segments;       /* first player requests served by the CDN */
+  gdouble play_reserve_segments;        /* complete this long before play */
   gint64 cdn_margin;            /* safety margin of the CDN fallback */
   gint64 peer_margin;           /* a peer fetch must end this long before */
   guint max_peer_fetches;       /* concurrent downloads from peers */

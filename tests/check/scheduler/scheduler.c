@@ -354,6 +354,8 @@ fixture_init (Fixture * f, guint self, gint64 now)
 {
   f->store = gst_p2p_segment_store_new (0);
   gst_p2p_scheduler_params_init (&f->params);
+  /* the rules on the bare play clock; test_play_reserve checks the reserve */
+  f->params.play_reserve_segments = 0;
   make_id (f->self, self);
   f->sched = gst_p2p_scheduler_new (&f->params, f->store, swarm, f->self,
       1234 + self, now);
@@ -515,6 +517,43 @@ GST_START_TEST (test_play_clock_reanchors)
   fail_unless_equals_int64 (gst_p2p_scheduler_get_deadline (f.sched, 21), now);
   fail_unless_equals_int64 (gst_p2p_scheduler_get_deadline (f.sched, 22),
       now + 2 * SEC);
+  fixture_clear (&f);
+}
+
+GST_END_TEST;
+
+/* Segments must be complete a reserve before they play: the player
+ * rebuffers when its queue runs low, not when it is empty. */
+GST_START_TEST (test_play_reserve)
+{
+  Fixture f;
+  GstP2pDecision d;
+  gint64 now = 0;
+  guint64 id;
+
+  fixture_init (&f, 1, now);
+  f.params.play_reserve_segments = 1.0;
+  gst_p2p_scheduler_free (f.sched);
+  f.sched = gst_p2p_scheduler_new (&f.params, f.store, swarm, f.self, 7, 0);
+  add_playlist (&f, 10, 12, now);
+  for (id = 10; id <= 12; id++) {
+    gst_p2p_scheduler_player_request (f.sched, id, now, &d);
+    complete (&f, &d, now + 20 * MS);
+    now += 25 * MS;
+  }
+  /* 13 plays 6 s after the clock started: due one duration before */
+  now = 2 * SEC;
+  gst_p2p_scheduler_add_segment (f.sched, 13, SEG_DUR, SEG_SIZE, now);
+  gst_p2p_scheduler_player_request (f.sched, 13, now, &d);
+  fail_unless_equals_int (d.kind, GST_P2P_DECISION_WAIT);
+  fail_unless_equals_int64 (gst_p2p_scheduler_get_deadline (f.sched, 13),
+      4 * SEC);
+  fail_unless (d.until < 4 * SEC - f.params.cdn_margin);
+  /* never before the request itself: a jump gets the CDN at once */
+  now = 3 * SEC;
+  gst_p2p_scheduler_player_request (f.sched, 20, now, &d);
+  fail_unless_equals_int64 (gst_p2p_scheduler_get_deadline (f.sched, 20), now);
+  fail_unless_equals_int (d.kind, GST_P2P_DECISION_FETCH_CDN);
   fixture_clear (&f);
 }
 
@@ -1006,6 +1045,7 @@ scheduler_suite (void)
   tcase_add_test (tc, test_startup_from_cdn);
   tcase_add_test (tc, test_edge_request_waits_for_the_swarm);
   tcase_add_test (tc, test_play_clock_reanchors);
+  tcase_add_test (tc, test_play_reserve);
   tcase_add_test (tc, test_prefetch_from_peer_and_near_deadline_cdn);
   tcase_add_test (tc, test_peer_chosen_by_measured_throughput);
   tcase_add_test (tc, test_stalled_transfer_abandoned);
