@@ -25,6 +25,14 @@ GST_DEBUG_CATEGORY_STATIC (p2p_peer_debug);
 #define FRAMES_PER_MESSAGE 4
 /* Bytes one pump may hand to the link before yielding to the main loop. */
 #define PUMP_BUDGET (1024 * 1024)
+/* Uploads keep at most this much unacknowledged on the link: enough for
+ * 35 Mbit/s at 60 ms RTT, little enough that a 2 Mbit/s uplink does not
+ * hold a whole segment queued behind the one it is sending. */
+#define UPLOAD_WINDOW (256 * 1024)
+/* A finished upload keeps its gate slot until the link has this little
+ * left unacknowledged: the slot is the uplink, not our queue. */
+#define UPLOAD_DRAINED (32 * 1024)
+#define WINDOW_POLL_MS 10
 #define TICK_MS 100
 #define CANCELLED_RING 64
 #define EWMA_ALPHA 0.3
@@ -108,6 +116,8 @@ struct _GstP2pPeer
   gboolean blocked;             /* waiting for "writable" */
   GSource *pace_timer;
   GSource *pump_idle;
+  GSource *window_timer;        /* polls the link's unacked bytes */
+  guint draining_slots;         /* gate slots of uploads still in flight */
   GSource *tick;
 
   /* what the peer announced */
@@ -158,6 +168,8 @@ gst_p2p_peer_end_get_type (void)
 static void peer_close (GstP2pPeer * self, GstP2pPeerEnd end, guint reason,
     const gchar * text);
 static void pump (GstP2pPeer * self);
+static void release_draining (GstP2pPeer * self);
+static void arm_window_timer (GstP2pPeer * self);
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -499,6 +511,8 @@ peer_close (GstP2pPeer * self, GstP2pPeerEnd end, guint reason,
   clear_source (&self->tick);
   clear_source (&self->pace_timer);
   clear_source (&self->pump_idle);
+  clear_source (&self->window_timer);
+  release_draining (self);
 
   /* Whatever is still refused is lost; try once more for the BYE. */
   while (!g_queue_is_empty (&self->backlog)) {
@@ -564,6 +578,42 @@ pace_cb (gpointer data)
   clear_source (&self->pace_timer);
   pump (self);
   return G_SOURCE_REMOVE;
+}
+
+static void
+release_draining (GstP2pPeer * self)
+{
+  for (; self->draining_slots > 0; self->draining_slots--)
+    if (self->config.gate)
+      gst_p2p_upload_gate_release (self->config.gate);
+}
+
+static gboolean
+window_cb (gpointer data)
+{
+  GstP2pPeer *self = data;
+
+  clear_source (&self->window_timer);
+  if (self->draining_slots > 0
+      && gst_p2p_link_get_unacked (self->link) <= UPLOAD_DRAINED) {
+    GST_LOG_OBJECT (self, "upload drained: %u gate slots back",
+        self->draining_slots);
+    release_draining (self);
+  }
+  pump (self);
+  if (self->draining_slots > 0 && self->state == GST_P2P_PEER_STATE_READY)
+    arm_window_timer (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+arm_window_timer (GstP2pPeer * self)
+{
+  if (self->window_timer)
+    return;
+  self->window_timer = g_timeout_source_new (WINDOW_POLL_MS);
+  g_source_set_callback (self->window_timer, window_cb, self, NULL);
+  g_source_attach (self->window_timer, self->context);
 }
 
 static gboolean
@@ -650,12 +700,24 @@ pump (GstP2pPeer * self)
 
     if (!u)
       break;
+    if (gst_p2p_link_get_unacked (self->link) >= UPLOAD_WINDOW) {
+      /* the path is full: send more as acknowledgements come back */
+      g_queue_push_head (&self->uploads, u);
+      arm_window_timer (self);
+      break;
+    }
     msg = build_data (self, u, &wait);
     stream = u->stream;
     if (u->pos >= u->stop) {
       self->stats.served++;
       if (self->in[u->stream] == u)
         self->in[u->stream] = NULL;
+      if (u->gated && self->config.gate) {
+        /* the requester may reuse the stream; the uplink stays taken */
+        u->gated = FALSE;
+        self->draining_slots++;
+        arm_window_timer (self);
+      }
       upload_free (self, u);
     } else {
       g_queue_push_tail (&self->uploads, u);

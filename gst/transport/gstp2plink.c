@@ -996,6 +996,22 @@ gst_p2p_link_get_buffered (GstP2pLink * link)
 }
 
 /**
+ * gst_p2p_link_get_unacked:
+ *
+ * Bytes handed to the link that the peer has not acknowledged yet (an
+ * upper bound): a sender keeping this small sends at the path's rate
+ * without queueing seconds of data behind it.
+ */
+gsize
+gst_p2p_link_get_unacked (GstP2pLink * link)
+{
+  g_return_val_if_fail (GST_P2P_IS_LINK (link), 0);
+  if (!link->core || !link->core->sctp)
+    return 0;
+  return gst_p2p_sctp_get_unacked (link->core->sctp);
+}
+
+/**
  * gst_p2p_link_get_stats:
  *
  * Counters so far; layer counters freeze when the link ends.

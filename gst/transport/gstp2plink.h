@@ -33,9 +33,7 @@
 
 #include "transport/gstp2pice.h"
 
-G_BEGIN_DECLS
-
-typedef enum
+G_BEGIN_DECLS typedef enum
 {
   GST_P2P_LINK_STATE_NEW,
   GST_P2P_LINK_STATE_CONNECTING,
@@ -127,37 +125,29 @@ typedef struct
 } GstP2pLinkLiveness;
 
 GstP2pLinkVerdict gst_p2p_link_liveness_check (const GstP2pLinkLiveness * l,
-                                               gint64 now_us);
+    gint64 now_us);
 
 #define GST_P2P_TYPE_LINK (gst_p2p_link_get_type ())
 G_DECLARE_FINAL_TYPE (GstP2pLink, gst_p2p_link, GST_P2P, LINK, GObject)
+     void gst_p2p_link_config_init (GstP2pLinkConfig * config);
+     void gst_p2p_link_config_clear (GstP2pLinkConfig * config);
 
-void          gst_p2p_link_config_init      (GstP2pLinkConfig * config);
-void          gst_p2p_link_config_clear     (GstP2pLinkConfig * config);
+     GstP2pLink *gst_p2p_link_new (const GstP2pLinkConfig * config,
+    GMainContext * context, GError ** error);
+     gboolean gst_p2p_link_start (GstP2pLink * link, GError ** error);
+     gboolean gst_p2p_link_add_remote_signal (GstP2pLink * link,
+    const gchar * line, GError ** error);
+     gboolean gst_p2p_link_send (GstP2pLink * link,
+    guint stream, GBytes * message, GError ** error);
+     gboolean gst_p2p_link_close_stream (GstP2pLink * link, guint stream);
+     void gst_p2p_link_close (GstP2pLink * link);
 
-GstP2pLink *  gst_p2p_link_new              (const GstP2pLinkConfig * config,
-                                             GMainContext * context,
-                                             GError ** error);
-gboolean      gst_p2p_link_start            (GstP2pLink * link,
-                                             GError ** error);
-gboolean      gst_p2p_link_add_remote_signal (GstP2pLink * link,
-                                             const gchar * line,
-                                             GError ** error);
-gboolean      gst_p2p_link_send             (GstP2pLink * link,
-                                             guint stream,
-                                             GBytes * message,
-                                             GError ** error);
-gboolean      gst_p2p_link_close_stream     (GstP2pLink * link,
-                                             guint stream);
-void          gst_p2p_link_close            (GstP2pLink * link);
-
-GstP2pLinkState gst_p2p_link_get_state      (GstP2pLink * link,
-                                             const gchar ** reason);
-const gchar * gst_p2p_link_get_local_fingerprint (GstP2pLink * link);
-gsize         gst_p2p_link_get_buffered     (GstP2pLink * link);
-void          gst_p2p_link_get_stats        (GstP2pLink * link,
-                                             GstP2pLinkStats * stats);
+     GstP2pLinkState gst_p2p_link_get_state (GstP2pLink * link,
+    const gchar ** reason);
+     const gchar *gst_p2p_link_get_local_fingerprint (GstP2pLink * link);
+     gsize gst_p2p_link_get_buffered (GstP2pLink * link);
+     gsize gst_p2p_link_get_unacked (GstP2pLink * link);
+     void gst_p2p_link_get_stats (GstP2pLink * link, GstP2pLinkStats * stats);
 
 G_END_DECLS
-
 #endif /* __GST_P2P_LINK_H__ */

@@ -1038,6 +1038,28 @@ gst_p2p_sctp_get_buffered (GstP2pSctp * sctp)
 }
 
 /**
+ * gst_p2p_sctp_get_unacked:
+ *
+ * Bytes sent but not acknowledged by the peer yet: our own backlog plus
+ * what usrsctp holds (its chunk counts times the fragmentation point, an
+ * upper bound). What a sender that wants to pace by delivery looks at.
+ */
+gsize
+gst_p2p_sctp_get_unacked (GstP2pSctp * sctp)
+{
+  struct sctp_status st;
+  socklen_t len = sizeof (st);
+
+  if (!sctp->sock || sctp->state != GST_P2P_SCTP_STATE_CONNECTED)
+    return sctp->buffered;
+  memset (&st, 0, sizeof (st));
+  if (usrsctp_getsockopt (sctp->sock, IPPROTO_SCTP, SCTP_STATUS, &st, &len) < 0)
+    return sctp->buffered;
+  return sctp->buffered + ((gsize) st.sstat_unackdata + st.sstat_penddata) *
+      MAX (st.sstat_fragmentation_point, 1);
+}
+
+/**
  * gst_p2p_sctp_abort:
  *
  * Aborts the association (the peer learns at once if the ABORT gets

@@ -31,9 +31,7 @@
 
 #include <glib.h>
 
-G_BEGIN_DECLS
-
-typedef struct _GstP2pSctp GstP2pSctp;
+G_BEGIN_DECLS typedef struct _GstP2pSctp GstP2pSctp;
 
 typedef enum
 {
@@ -91,28 +89,23 @@ typedef struct
   guint protocol_errors;
 } GstP2pSctpStats;
 
-GstP2pSctp * gst_p2p_sctp_new             (GMainContext * context,
-                                           const GstP2pSctpConfig * config,
-                                           const GstP2pSctpCallbacks * callbacks,
-                                           gpointer data,
-                                           GError ** error);
-void         gst_p2p_sctp_free            (GstP2pSctp * sctp);
+GstP2pSctp *gst_p2p_sctp_new (GMainContext * context,
+    const GstP2pSctpConfig * config,
+    const GstP2pSctpCallbacks * callbacks, gpointer data, GError ** error);
+void gst_p2p_sctp_free (GstP2pSctp * sctp);
 
-gboolean     gst_p2p_sctp_connect         (GstP2pSctp * sctp, GError ** error);
-void         gst_p2p_sctp_receive         (GstP2pSctp * sctp,
-                                           const guint8 * buf, gsize len);
-gboolean     gst_p2p_sctp_open_stream     (GstP2pSctp * sctp, guint stream,
-                                           GError ** error);
-gboolean     gst_p2p_sctp_send            (GstP2pSctp * sctp, guint stream,
-                                           GBytes * message,
-                                           GError ** error);
-gboolean     gst_p2p_sctp_close_stream    (GstP2pSctp * sctp, guint stream);
-gsize        gst_p2p_sctp_get_buffered    (GstP2pSctp * sctp);
-void         gst_p2p_sctp_abort           (GstP2pSctp * sctp);
-GstP2pSctpState gst_p2p_sctp_get_state    (GstP2pSctp * sctp);
-void         gst_p2p_sctp_get_stats       (GstP2pSctp * sctp,
-                                           GstP2pSctpStats * stats);
+gboolean gst_p2p_sctp_connect (GstP2pSctp * sctp, GError ** error);
+void gst_p2p_sctp_receive (GstP2pSctp * sctp, const guint8 * buf, gsize len);
+gboolean gst_p2p_sctp_open_stream (GstP2pSctp * sctp, guint stream,
+    GError ** error);
+gboolean gst_p2p_sctp_send (GstP2pSctp * sctp, guint stream,
+    GBytes * message, GError ** error);
+gboolean gst_p2p_sctp_close_stream (GstP2pSctp * sctp, guint stream);
+gsize gst_p2p_sctp_get_buffered (GstP2pSctp * sctp);
+gsize gst_p2p_sctp_get_unacked (GstP2pSctp * sctp);
+void gst_p2p_sctp_abort (GstP2pSctp * sctp);
+GstP2pSctpState gst_p2p_sctp_get_state (GstP2pSctp * sctp);
+void gst_p2p_sctp_get_stats (GstP2pSctp * sctp, GstP2pSctpStats * stats);
 
 G_END_DECLS
-
 #endif /* __GST_P2P_SCTP_H__ */

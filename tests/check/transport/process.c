@@ -118,6 +118,12 @@ tick (gpointer data)
 }
 
 static gboolean
+link_unacked_zero (gpointer data)
+{
+  return gst_p2p_link_get_unacked (data) == 0;
+}
+
+static gboolean
 flag_up (gpointer data)
 {
   *(gboolean *) data = TRUE;
@@ -174,6 +180,14 @@ GST_START_TEST (test_process_sender_leaves_context_responsive)
       G_GUINT64_FORMAT " bytes", side->child->progress);
   fail_unless (ticker.max_gap_us < 250 * 1000, "timer starved for %.1f ms",
       ticker.max_gap_us / 1e3);
+
+  /* unacked counts what SCTP holds beyond our own queue, and drains to
+   * nothing once the peer has acknowledged everything */
+  fail_unless (gst_p2p_link_get_unacked (side->link) >
+      gst_p2p_link_get_buffered (side->link));
+  g_signal_handlers_disconnect_by_func (side->link, keep_sending, NULL);
+  fail_unless (harness_iterate_until (ctx, 5000, link_unacked_zero,
+          side->link));
 
   gst_p2p_link_close (side->link);
   fail_unless (harness_iterate_until (ctx, 5000, child_exited, side->child));
