@@ -82,6 +82,7 @@ struct _Transfer
   guint64 held;
   gint64 started;
   gint64 first_byte;
+  guint64 first_held;           /* bytes held when the first ones came */
   gint64 last_progress;
 };
 
@@ -161,7 +162,7 @@ gst_p2p_scheduler_params_init (GstP2pSchedulerParams * p)
   p->prior_peer_throughput = 1000000;   /* 8 Mbit/s */
   p->default_peer_rtt = 100 * MS;
   p->ewma_alpha = 0.3;
-  p->stall_timeout = 1000 * MS;
+  p->stall_timeout = 2000 * MS;
   p->busy_backoff = 250 * MS;
   p->seed_rank_step = 300 * MS;
   p->seed_jitter = 100 * MS;
@@ -685,8 +686,10 @@ gst_p2p_scheduler_transfer_progress (GstP2pScheduler * s,
       s->stats.peer_bytes += bytes_held - t->held;
     else
       s->stats.cdn_bytes += bytes_held - t->held;
-    if (!t->first_byte)
+    if (!t->first_byte) {
       t->first_byte = now;
+      t->first_held = bytes_held;
+    }
     t->held = bytes_held;
     t->last_progress = now;
   }
@@ -1033,10 +1036,13 @@ check_transfer (GstP2pScheduler * s, Transfer * t, gint64 now,
   if (now - t->last_progress >= pp->stall_timeout) {
     reason = "stall";
   } else if (deadline != NEVER) {
-    gint64 elapsed = now - t->started, projected, cdn_end;
+    gint64 projected, cdn_end;
 
-    if (elapsed >= MIN_RATE_WINDOW && t->held > t->start_offset)
-      rate = (gdouble) (t->held - t->start_offset) * SEC / elapsed;
+    /* the rate since the first bytes: the request's round trip and the
+     * first message (64 KiB steps) say nothing of the path's rate */
+    if (t->first_byte && now - t->first_byte >= MIN_RATE_WINDOW
+        && t->held > t->first_held)
+      rate = (gdouble) (t->held - t->first_held) * SEC / (now - t->first_byte);
     else
       rate = p->throughput ? p->throughput : pp->prior_peer_throughput;
     projected = now + (gint64) (rem * SEC / MAX (rate, 1));
