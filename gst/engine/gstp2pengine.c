@@ -955,7 +955,7 @@ refresh_peer_stats (GstP2pEngine * engine)
   GHashTableIter it;
   gpointer value;
   guint peers = 0;
-  guint64 in = 0, out = 0;
+  guint64 in = 0, out = 0, link_failures = 0;
 
   g_hash_table_iter_init (&it, engine->swarms);
   while (g_hash_table_iter_next (&it, NULL, &value)) {
@@ -968,11 +968,14 @@ refresh_peer_stats (GstP2pEngine * engine)
     peers += st.peers;
     in += st.bytes_from_peers;
     out += st.bytes_to_peers;
+    link_failures += st.link_failures;
   }
   g_mutex_lock (&engine->lock);
   engine->stats.peers = peers;
   engine->stats.bytes_from_peers = MAX (engine->stats.bytes_from_peers, in);
   engine->stats.bytes_to_peers = MAX (engine->stats.bytes_to_peers, out);
+  engine->stats.link_failures = MAX (engine->stats.link_failures,
+      link_failures);
   g_mutex_unlock (&engine->lock);
 }
 
@@ -1172,6 +1175,8 @@ peer_fetch_done (GObject * source, GAsyncResult * res, gpointer data)
         err ? err->message : "?", held);
     g_mutex_lock (&engine->lock);
     engine->stats.peer_failures++;
+    if (result == GST_P2P_TRANSFER_BUSY)
+      engine->stats.peer_busy++;
     g_mutex_unlock (&engine->lock);
     g_hash_table_remove (s->transfers, GUINT_TO_POINTER (id));
     gst_p2p_scheduler_transfer_done (s->sched, id, result, held,
@@ -1958,6 +1963,8 @@ gst_p2p_engine_stats_to_structure (const GstP2pEngineStats * st,
       "requests", G_TYPE_UINT64, st->requests,
       "segment-bytes-from-peers", G_TYPE_UINT64, st->segment_bytes_from_peers,
       "peer-failures", G_TYPE_UINT64, st->peer_failures,
+      "peer-busy", G_TYPE_UINT64, st->peer_busy,
+      "link-failures", G_TYPE_UINT64, st->link_failures,
       "verify-waits", G_TYPE_UINT64, st->verify_waits,
       "bans", G_TYPE_UINT64, st->bans,
       "upload-enabled", G_TYPE_BOOLEAN, st->upload_enabled, NULL);

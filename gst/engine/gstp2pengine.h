@@ -34,7 +34,6 @@
 #include "stream/gstp2pstreamindex.h"
 
 G_BEGIN_DECLS
-
 /* Environment variables read by gst_p2p_engine_config_init_from_env(). */
 #define GST_P2P_ENGINE_ENV_TRACKER     "GST_P2P_TRACKER"
 #define GST_P2P_ENGINE_ENV_TOKEN       "GST_P2P_TOKEN"
@@ -43,14 +42,11 @@ G_BEGIN_DECLS
 #define GST_P2P_ENGINE_ENV_TURN        "GST_P2P_TURN"
 #define GST_P2P_ENGINE_ENV_SWARM_ID    "GST_P2P_SWARM_ID"
 #define GST_P2P_ENGINE_ENV_UPLOAD      "GST_P2P_UPLOAD"
-
 /* GstContext type carrying an engine to every source of a pipeline. */
 #define GST_P2P_ENGINE_CONTEXT_TYPE "gst.p2p.engine"
-
 /* Largest manifest/playlist body fed to the index (the stream parsers'
  * limit); bigger bodies are counted and ignored. */
 #define GST_P2P_ENGINE_MAX_MANIFEST_SIZE (4 * 1024 * 1024)
-
 /**
  * GstP2pEngineConfig:
  * @tracker: tracker URL (ws:// or wss://); P2P needs one
@@ -69,7 +65,7 @@ G_BEGIN_DECLS
  *
  * Strings are copied by the engine.
  */
-typedef struct
+    typedef struct
 {
   const gchar *tracker;
   const gchar *tracker_token;
@@ -110,6 +106,10 @@ typedef struct
  *   that failed or did not verify)
  * @peer_failures: peer transfers that failed (stall, timeout, refusal,
  *   link lost), before verification
+ * @peer_busy: of those, requests the peer refused as busy (its upload slot
+ *   was taken): the normal way a swarm spreads requests, not a fault
+ * @link_failures: peer links that failed (ICE, DTLS or SCTP before HELLO,
+ *   or lost without a BYE), over all swarms
  * @verify_waits: peer segments that arrived before their operator record
  *   and were held back waiting for it
  * @bans: peers banned because their segment failed verification
@@ -137,6 +137,8 @@ typedef struct
   guint64 requests;
   guint64 segment_bytes_from_peers;
   guint64 peer_failures;
+  guint64 peer_busy;
+  guint64 link_failures;
   guint64 verify_waits;
   guint64 bans;
   gboolean upload_enabled;
@@ -144,45 +146,40 @@ typedef struct
 
 #define GST_P2P_TYPE_ENGINE (gst_p2p_engine_get_type ())
 G_DECLARE_FINAL_TYPE (GstP2pEngine, gst_p2p_engine, GST_P2P, ENGINE, GObject)
+     void gst_p2p_engine_config_init (GstP2pEngineConfig * config);
+     void gst_p2p_engine_config_init_from_env (GstP2pEngineConfig * config);
 
-void           gst_p2p_engine_config_init          (GstP2pEngineConfig * config);
-void           gst_p2p_engine_config_init_from_env (GstP2pEngineConfig * config);
+     GstP2pEngine *gst_p2p_engine_new (const GstP2pEngineConfig * config,
+    GError ** error);
+     GstP2pEngine *gst_p2p_engine_get_shared (const GstP2pEngineConfig * config,
+    GError ** error);
 
-GstP2pEngine * gst_p2p_engine_new        (const GstP2pEngineConfig * config,
-                                          GError ** error);
-GstP2pEngine * gst_p2p_engine_get_shared (const GstP2pEngineConfig * config,
-                                          GError ** error);
-
-const gchar *  gst_p2p_engine_get_tracker (GstP2pEngine * engine);
+     const gchar *gst_p2p_engine_get_tracker (GstP2pEngine * engine);
 
 /* Manifests and playlists (any thread, asynchronous). */
-void           gst_p2p_engine_feed_manifest   (GstP2pEngine * engine,
-                                               const gchar * uri,
-                                               const gchar * final_uri,
-                                               GBytes * body,
-                                               gint64 real_time);
-void           gst_p2p_engine_note_manifest_too_large (GstP2pEngine * engine);
+     void gst_p2p_engine_feed_manifest (GstP2pEngine * engine,
+    const gchar * uri,
+    const gchar * final_uri, GBytes * body, gint64 real_time);
+     void gst_p2p_engine_note_manifest_too_large (GstP2pEngine * engine);
 
 /* Statistics (any thread). */
-void           gst_p2p_engine_get_stats        (GstP2pEngine * engine,
-                                                GstP2pEngineStats * stats);
-GstStructure * gst_p2p_engine_stats_to_structure (const GstP2pEngineStats * stats,
-                                                  const gchar * name);
+     void gst_p2p_engine_get_stats (GstP2pEngine * engine,
+    GstP2pEngineStats * stats);
+     GstStructure *gst_p2p_engine_stats_to_structure (const GstP2pEngineStats *
+    stats, const gchar * name);
 
 /* Diagnostics: wait for the network thread (never for the network). */
-void           gst_p2p_engine_get_index_stats_sync (GstP2pEngine * engine,
-                                                    GstP2pStreamIndexStats * stats);
-GstP2pStreamUriKind gst_p2p_engine_lookup_sync (GstP2pEngine * engine,
-                                                const gchar * uri,
-                                                gchar swarm_id[GST_P2P_STREAM_SWARM_ID_LEN + 1],
-                                                guint64 * segment_id);
-gchar **       gst_p2p_engine_list_swarms_sync (GstP2pEngine * engine);
+     void gst_p2p_engine_get_index_stats_sync (GstP2pEngine * engine,
+    GstP2pStreamIndexStats * stats);
+     GstP2pStreamUriKind gst_p2p_engine_lookup_sync (GstP2pEngine * engine,
+    const gchar * uri,
+    gchar swarm_id[GST_P2P_STREAM_SWARM_ID_LEN + 1], guint64 * segment_id);
+     gchar **gst_p2p_engine_list_swarms_sync (GstP2pEngine * engine);
 
 /* GstContext helpers. A context without an engine switches P2P off. */
-GstContext *   gst_p2p_engine_context_new (GstP2pEngine * engine);
-gboolean       gst_p2p_engine_context_get (GstContext * context,
-                                           GstP2pEngine ** engine);
+     GstContext *gst_p2p_engine_context_new (GstP2pEngine * engine);
+     gboolean gst_p2p_engine_context_get (GstContext * context,
+    GstP2pEngine ** engine);
 
 G_END_DECLS
-
 #endif /* __GST_P2P_ENGINE_H__ */

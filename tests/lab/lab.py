@@ -882,7 +882,7 @@ def analyse_run(ev):
     for v in lab.viewers:
         r = {"viewer": v.idx, "upload_mbit": v.up_mbit, "nat": v.nat,
              "delay_ms": v.delay_ms, "instances": len(v.instances)}
-        cdn = peers = up = hashf = fallbacks = misses = 0
+        cdn = peers = up = hashf = fallbacks = misses = linkf = 0
         st_stalls = st_stall_s = underruns = underrun_s = 0
         cpu = lifetime = 0.0
         rss = 0
@@ -965,6 +965,7 @@ def analyse_run(ev):
                     hashf += p2pget(p, "hash-failures")
                     fallbacks += p2pget(p, "cdn-fallbacks")
                     misses += p2pget(p, "deadline-misses")
+                    linkf += p2pget(p, "link-failures")
                     maxpeers = max(maxpeers, p2pget(p, "peers"))
                 else:
                     cdn += fr.get("bytes", 0)
@@ -990,6 +991,7 @@ def analyse_run(ev):
             "nginx_playlist_bytes": ng.get("playlist", 0),
             "hash_failures": hashf, "cdn_fallbacks": fallbacks,
             "deadline_misses": misses, "max_peers": maxpeers,
+            "link_failures": linkf,
             "cpu_percent": round(100 * cpu / lifetime, 2) if lifetime else None,
             "rss_mib": round(rss / 1024, 1),
             "live_distance_median_s": round(median(dist), 2) if dist else None,
@@ -1028,6 +1030,7 @@ def analyse_run(ev):
         "rss_mib_max": max(x["rss_mib"] for x in viewers) if viewers else None,
         "hash_failures": tot("hash_failures"),
         "cdn_fallbacks": tot("cdn_fallbacks"),
+        "link_failures": tot("link_failures"),
         "deadline_misses": tot("deadline_misses"),
         "segment_bytes_mean": seg_mean,
         "viewer_errors": sum(len(x["errors"]) for x in viewers),
@@ -1106,8 +1109,8 @@ def markdown(lab, results):
            "(p2p-stats) | stats vs nginx | ceiling | TTFF median / p95 s | "
            "stalls (n / s) | behind live median / worst s | CPU %/viewer "
            "mean / max | RSS MiB max | CDN MiB | peer MiB | uploaded MiB | "
-           "hash failures | CDN fallbacks |")
-    lines += [hdr, "|" + "---|" * 17]
+           "hash failures | CDN fallbacks | link failures |")
+    lines += [hdr, "|" + "---|" * 18]
     for scen in a.scenarios:
         base = results.get((scen, False))
         p2p = results.get((scen, True))
@@ -1119,7 +1122,7 @@ def markdown(lab, results):
             off = comb["offload_nginx"] if comb and r is p2p else None
             lines.append(
                 "| %s | %d | %d | %s | %s | %s | %s | %s / %s | %d / %.1f | "
-                "%s / %s | %s / %s | %s | %s | %s | %s | %d | %d |" % (
+                "%s / %s | %s / %s | %s | %s | %s | %s | %d | %d | %d |" % (
                     r["name"], t["viewers"], t["played"],
                     pctf(off) if r["p2p"] else "(baseline)",
                     pctf(t["offload_stats"]) if r["p2p"] else "–",
@@ -1135,7 +1138,7 @@ def markdown(lab, results):
                     fmt(t["rss_mib_max"], "%.0f"),
                     mib(t["cdn_bytes_nginx"]), mib(t["peer_bytes"]),
                     mib(t["upload_bytes"]), t["hash_failures"],
-                    t["cdn_fallbacks"]))
+                    t["cdn_fallbacks"], t["link_failures"]))
     lines.append("")
     for key, r in sorted(results.items(), key=lambda x: (x[0][0], x[0][1])):
         lines += ["## %s" % r["name"], "",
