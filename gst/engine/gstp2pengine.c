@@ -14,6 +14,7 @@
 #include "gstp2p.h"
 #include "engine/gstp2penginepriv.h"
 #include "engine/gstp2penginepeer.h"
+#include "signalling/gstp2ptoken.h"
 #include "net/gstp2ploop.h"
 #include "swarm/gstp2pswarm.h"
 #include "trust/gstp2ptrustdb.h"
@@ -1392,7 +1393,9 @@ swarm_start_peers (GstP2pEngine * engine, gpointer data)
    * publish messages arrive on the swarm's own tracker connection. */
   G_STATIC_ASSERT (GST_P2P_SWARM_TRACKER_NAME_LEN ==
       GST_P2P_STREAM_SWARM_ID_LEN);
-  token = gst_p2p_engine_pick_token (engine->tracker_token, s->id);
+  /* a viewer may hold several tokens (one per rendition): the one for
+   * this swarm's tracker name */
+  token = gst_p2p_token_pick (engine->tracker_token, s->id);
   s->swarm = gst_p2p_swarm_new (s->digest, engine->tracker, token,
       engine->upload_store);
   g_free (token);

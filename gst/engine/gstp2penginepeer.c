@@ -10,90 +10,7 @@
 #include <string.h>
 
 #include "engine/gstp2penginepeer.h"
-
-/* the tracker's token format (docs/signalling.md, "Tokens") */
-#define TOKEN_TAG_LEN 8
-#define MAX_TOKENS 64
-
-static gchar *
-base64url (const guint8 * data, gsize len)
-{
-  gchar *s = g_base64_encode (data, len);
-  gchar *p;
-
-  for (p = s; *p; p++) {
-    if (*p == '+')
-      *p = '-';
-    else if (*p == '/')
-      *p = '_';
-    else if (*p == '=') {
-      *p = '\0';
-      break;
-    }
-  }
-  return s;
-}
-
-/**
- * gst_p2p_engine_token_tag:
- * @swarm_name: a tracker swarm name
- *
- * Returns: the swarm tag a token for @swarm_name carries (base64url of the
- * first 8 bytes of its SHA-256).
- */
-gchar *
-gst_p2p_engine_token_tag (const gchar * swarm_name)
-{
-  GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
-  guint8 digest[32];
-  gsize len = sizeof (digest);
-
-  g_checksum_update (sum, (const guchar *) swarm_name, strlen (swarm_name));
-  g_checksum_get_digest (sum, digest, &len);
-  g_checksum_free (sum);
-  return base64url (digest, TOKEN_TAG_LEN);
-}
-
-/**
- * gst_p2p_engine_pick_token:
- * @tokens: (nullable): one token, or several separated by commas or white
- *   space
- * @swarm_name: the tracker swarm to join
- *
- * Returns: (nullable): the token whose swarm tag (4th dot-separated field)
- * is @swarm_name's; else the first one (an open tracker ignores it, a
- * closed one says token-wrong-swarm, which is the diagnostic we want).
- */
-gchar *
-gst_p2p_engine_pick_token (const gchar * tokens, const gchar * swarm_name)
-{
-  gchar **list, *tag, *found = NULL, *first = NULL;
-  guint i, n = 0;
-
-  if (!tokens || !*tokens)
-    return NULL;
-  list = g_strsplit_set (tokens, ", \t\n", -1);
-  tag = gst_p2p_engine_token_tag (swarm_name);
-  for (i = 0; list[i] && n < MAX_TOKENS; i++) {
-    gchar **parts;
-
-    if (!*list[i])
-      continue;
-    n++;
-    if (!first)
-      first = list[i];
-    parts = g_strsplit (list[i], ".", 6);
-    if (g_strv_length (parts) == 5 && strcmp (parts[3], tag) == 0)
-      found = list[i];
-    g_strfreev (parts);
-    if (found)
-      break;
-  }
-  found = g_strdup (found ? found : first);
-  g_free (tag);
-  g_strfreev (list);
-  return found;
-}
+#include "signalling/gstp2ptoken.h"
 
 /**
  * gst_p2p_engine_make_peer_id:
@@ -111,7 +28,7 @@ gst_p2p_engine_make_peer_id (void)
     guint32 r = g_random_int ();
     memcpy (raw + i, &r, 4);
   }
-  return base64url (raw, sizeof (raw));
+  return gst_p2p_token_base64url (raw, sizeof (raw));
 }
 
 /**

@@ -1,9 +1,6 @@
 /* Private helpers of the engine's peer side (not installed): plain
  * functions without engine state, so they are easy to read and test.
  *
- *  - join tokens: the tracker binds a token to one tracker swarm name, and
- *    a viewer may need several (one per rendition, and the publish channel
- *    of each); pick the one whose swarm tag matches;
  *  - our tracker peer id, chosen by the engine so the scheduler knows its
  *    own wire id (the seeding rank) before the tracker confirms it;
  *  - the fault-injection hook GST_P2P_FAULT_CORRUPT_UPLOADS (tests and the
@@ -17,28 +14,17 @@
 #include <glib.h>
 
 G_BEGIN_DECLS
-
 /* Test and lab hook: probability (0..1) that a segment this viewer uploads
  * has bytes flipped. Never affects what it plays. docs/configuration.md */
 #define GST_P2P_ENGINE_ENV_FAULT_CORRUPT_UPLOADS "GST_P2P_FAULT_CORRUPT_UPLOADS"
 /* Local addresses ICE gathers on (comma separated numeric IPs); default:
  * every interface. */
 #define GST_P2P_ENGINE_ENV_ICE_ADDRESSES "GST_P2P_ICE_ADDRESSES"
-
+    G_GNUC_INTERNAL gchar * gst_p2p_engine_make_peer_id (void);
+G_GNUC_INTERNAL gdouble gst_p2p_engine_fault_corrupt_probability (void);
 G_GNUC_INTERNAL
-gchar *gst_p2p_engine_token_tag (const gchar * swarm_name);
-G_GNUC_INTERNAL
-gchar *gst_p2p_engine_pick_token (const gchar * tokens,
-    const gchar * swarm_name);
-G_GNUC_INTERNAL
-gchar *gst_p2p_engine_make_peer_id (void);
-G_GNUC_INTERNAL
-gdouble gst_p2p_engine_fault_corrupt_probability (void);
-G_GNUC_INTERNAL
-GBytes *gst_p2p_engine_corrupt_copy (GBytes * bytes, GRand * rand);
-G_GNUC_INTERNAL
-gchar **gst_p2p_engine_ice_addresses_from_env (void);
+    GBytes * gst_p2p_engine_corrupt_copy (GBytes * bytes, GRand * rand);
+G_GNUC_INTERNAL gchar ** gst_p2p_engine_ice_addresses_from_env (void);
 
 G_END_DECLS
-
 #endif /* __GST_P2P_ENGINE_PEER_H__ */

@@ -39,7 +39,7 @@
 #include "stream/gstp2phlsplaylist.h"
 #include "stream/gstp2pstreamindex.h"
 #include "trust/gstp2phashrecord.h"
-#include "gstp2ptrackertoken.h"
+#include "gstp2ptrackersecret.h"
 
 /* Bounds: memory stays flat however long the stream runs. */
 #define MAX_SWARMS 256
@@ -221,7 +221,7 @@ token_for (Publisher * p, const gchar * swarm, gint64 * expiry)
   *expiry = 0;
   if (p->tracker_secret) {
     *expiry = g_get_real_time () / G_USEC_PER_SEC + TOKEN_TTL;
-    return gst_p2p_tracker_token_make (p->tracker_secret, swarm, *expiry,
+    return gst_p2p_token_make (p->tracker_secret, swarm, *expiry,
         GST_P2P_TOKEN_ROLE_PUBLISHER);
   }
   if ((t = g_hash_table_lookup (p->tokens, swarm)))

@@ -24,7 +24,7 @@
 
 #include "gstp2ptrackerconfig.h"
 #include "gstp2ptrackerserver.h"
-#include "gstp2ptrackertoken.h"
+#include "gstp2ptrackersecret.h"
 
 static gboolean verbose;
 
@@ -176,7 +176,7 @@ make_token (const gchar * secret_file, const gchar * swarm, gint64 ttl,
   }
   if (expiry < 0)
     expiry = g_get_real_time () / G_USEC_PER_SEC + ttl;
-  token = gst_p2p_tracker_token_make (secret, swarm, expiry, r);
+  token = gst_p2p_token_make (secret, swarm, expiry, r);
   g_print ("%s\n", token);
   g_free (token);
   g_bytes_unref (secret);

@@ -18,7 +18,7 @@
 
 #include "signalling/gstp2psignalmessage.h"
 #include "gstp2ptrackerserver.h"
-#include "gstp2ptrackertoken.h"
+#include "gstp2ptrackersecret.h"
 #include "gstp2ptokenbucket.h"
 
 typedef enum
@@ -336,7 +336,7 @@ check_token (Client * c, JsonObject * msg, const gchar * swarm,
   if (!server->secret)
     return TRUE;
 
-  reason = gst_p2p_tracker_token_check (server->secret, token, swarm,
+  reason = gst_p2p_token_check (server->secret, token, swarm,
       g_get_real_time () / G_USEC_PER_SEC, role);
   if (!reason)
     return TRUE;

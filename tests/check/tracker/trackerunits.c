@@ -17,7 +17,7 @@
 #include "signalling/gstp2psignalmessage.h"
 #include "gstp2ptokenbucket.h"
 #include "gstp2ptrackerconfig.h"
-#include "gstp2ptrackertoken.h"
+#include "gstp2ptrackersecret.h"
 
 static GBytes *
 secret (const gchar * s)
@@ -30,59 +30,91 @@ GST_START_TEST (test_token_roundtrip)
   GBytes *key = secret ("0123456789abcdef0123");
   GBytes *other = secret ("fedcba9876543210fedc");
   GstP2pTokenRole role = -1;
-  gchar *tok = gst_p2p_tracker_token_make (key, "swarm-a", 2000,
+  gchar *tok = gst_p2p_token_make (key, "swarm-a", 2000,
       GST_P2P_TOKEN_ROLE_VIEWER);
-  gchar *pub = gst_p2p_tracker_token_make (key, "swarm-a", 2000,
+  gchar *pub = gst_p2p_token_make (key, "swarm-a", 2000,
       GST_P2P_TOKEN_ROLE_PUBLISHER);
   gchar *bad;
 
   fail_unless (g_str_has_prefix (tok, "v1.v.2000."));
-  fail_unless (gst_p2p_tracker_token_check (key, tok, "swarm-a", 1999,
-          &role) == NULL);
+  fail_unless (gst_p2p_token_check (key, tok, "swarm-a", 1999, &role) == NULL);
   fail_unless_equals_int (role, GST_P2P_TOKEN_ROLE_VIEWER);
-  fail_unless (gst_p2p_tracker_token_check (key, pub, "swarm-a", 2000,
-          &role) == NULL);
+  fail_unless (gst_p2p_token_check (key, pub, "swarm-a", 2000, &role) == NULL);
   fail_unless_equals_int (role, GST_P2P_TOKEN_ROLE_PUBLISHER);
 
-  fail_unless_equals_string (gst_p2p_tracker_token_check (key, tok,
+  fail_unless_equals_string (gst_p2p_token_check (key, tok,
           "swarm-a", 2001, &role), "token-expired");
-  fail_unless_equals_string (gst_p2p_tracker_token_check (key, tok,
+  fail_unless_equals_string (gst_p2p_token_check (key, tok,
           "swarm-b", 0, &role), "token-wrong-swarm");
-  fail_unless_equals_string (gst_p2p_tracker_token_check (other, tok,
+  fail_unless_equals_string (gst_p2p_token_check (other, tok,
           "swarm-a", 0, &role), "token-forged");
-  fail_unless_equals_string (gst_p2p_tracker_token_check (key, NULL,
+  fail_unless_equals_string (gst_p2p_token_check (key, NULL,
           "swarm-a", 0, &role), "token-missing");
-  fail_unless_equals_string (gst_p2p_tracker_token_check (key, "",
+  fail_unless_equals_string (gst_p2p_token_check (key, "",
           "swarm-a", 0, &role), "token-missing");
 
   /* Upgrading a viewer token to a publisher one breaks the MAC. */
   bad = g_strdup (tok);
   bad[3] = 'p';
-  fail_unless_equals_string (gst_p2p_tracker_token_check (key, bad,
+  fail_unless_equals_string (gst_p2p_token_check (key, bad,
           "swarm-a", 0, &role), "token-forged");
   g_free (bad);
   /* So does extending the expiry. */
   bad = g_strdup (tok);
   bad[5] = '9';
-  fail_unless_equals_string (gst_p2p_tracker_token_check (key, bad,
+  fail_unless_equals_string (gst_p2p_token_check (key, bad,
           "swarm-a", 0, &role), "token-forged");
   g_free (bad);
 
-  fail_unless_equals_string (gst_p2p_tracker_token_check (key, "v1.v.x.a.b",
+  fail_unless_equals_string (gst_p2p_token_check (key, "v1.v.x.a.b",
           "swarm-a", 0, &role), "token-malformed");
-  fail_unless_equals_string (gst_p2p_tracker_token_check (key,
+  fail_unless_equals_string (gst_p2p_token_check (key,
           "v2.v.1.a.b", "swarm-a", 0, &role), "token-malformed");
-  fail_unless_equals_string (gst_p2p_tracker_token_check (key,
+  fail_unless_equals_string (gst_p2p_token_check (key,
           "v1.q.1.a.b", "swarm-a", 0, &role), "token-malformed");
-  fail_unless_equals_string (gst_p2p_tracker_token_check (key,
+  fail_unless_equals_string (gst_p2p_token_check (key,
           "v1.v.1.a.b.c", "swarm-a", 0, &role), "token-malformed");
-  fail_unless_equals_string (gst_p2p_tracker_token_check (key,
+  fail_unless_equals_string (gst_p2p_token_check (key,
           "v1.v.1234567890123.a.b", "swarm-a", 0, &role), "token-malformed");
 
   g_free (tok);
   g_free (pub);
   g_bytes_unref (key);
   g_bytes_unref (other);
+}
+
+GST_END_TEST;
+
+/* The engine's side of the format: of the tokens a viewer holds, the one
+ * minted for the swarm it joins; else the first (a closed tracker then
+ * says token-wrong-swarm, the useful diagnostic). */
+GST_START_TEST (test_token_pick)
+{
+  GBytes *secret = g_bytes_new_static ("0123456789abcdef0123", 20);
+  gchar *a = gst_p2p_token_make (secret, "swarm-a", 2000000000,
+      GST_P2P_TOKEN_ROLE_VIEWER);
+  gchar *b = gst_p2p_token_make (secret, "swarm-b", 2000000000,
+      GST_P2P_TOKEN_ROLE_VIEWER);
+  gchar *list = g_strdup_printf ("%s, %s\n", a, b);
+  gchar *got;
+  GstP2pTokenRole role;
+
+  got = gst_p2p_token_pick (list, "swarm-b");
+  fail_unless_equals_string (got, b);
+  fail_unless (gst_p2p_token_check (secret, got, "swarm-b", 1000, &role) ==
+      NULL);
+  g_free (got);
+  got = gst_p2p_token_pick (list, "swarm-c");
+  fail_unless_equals_string (got, a);
+  fail_unless_equals_string (gst_p2p_token_check (secret, got, "swarm-c",
+          1000, &role), "token-wrong-swarm");
+  g_free (got);
+  fail_unless (gst_p2p_token_pick ("", "swarm-a") == NULL);
+  fail_unless (gst_p2p_token_pick (NULL, "swarm-a") == NULL);
+  g_free (list);
+  g_free (a);
+  g_free (b);
+  g_bytes_unref (secret);
 }
 
 GST_END_TEST;
@@ -283,6 +315,7 @@ trackerunits_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_token_roundtrip);
+  tcase_add_test (tc, test_token_pick);
   tcase_add_test (tc, test_secret_load);
   tcase_add_test (tc, test_token_bucket);
   tcase_add_test (tc, test_backoff);

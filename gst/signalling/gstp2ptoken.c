@@ -1,4 +1,4 @@
-/* GstP2pTrackerToken: join tokens. See gstp2ptrackertoken.h.
+/* GstP2pToken: the join token format of gst-p2p-tracker. See gstp2ptoken.h.
  *
  * Threads: any; no shared state.
  */
@@ -7,17 +7,24 @@
 #endif
 
 #include <string.h>
-#include <sys/stat.h>
 
-#include "gstp2ptrackertoken.h"
+#include "signalling/gstp2ptoken.h"
 
 #define MAC_LEN 32
 #define TAG_LEN 8
 /* Longest decimal expiry accepted: year 2286 is 10 digits. */
 #define MAX_EXPIRY_DIGITS 12
+/* tokens looked at in a list given to gst_p2p_token_pick() */
+#define MAX_PICK_TOKENS 64
 
-static gchar *
-base64url (const guint8 * data, gsize len)
+/**
+ * gst_p2p_token_base64url:
+ *
+ * Returns: (transfer full): @data in base64url without padding, the
+ * encoding of tokens and of tracker peer ids.
+ */
+gchar *
+gst_p2p_token_base64url (const guint8 * data, gsize len)
 {
   gchar *s = g_base64_encode (data, len);
   gchar *p;
@@ -35,8 +42,15 @@ base64url (const guint8 * data, gsize len)
   return s;
 }
 
-static gchar *
-swarm_tag (const gchar * swarm)
+/**
+ * gst_p2p_token_swarm_tag:
+ * @swarm: a tracker swarm name
+ *
+ * Returns: (transfer full): the swarm tag a token for @swarm carries
+ * (base64url of the first 8 bytes of its SHA-256).
+ */
+gchar *
+gst_p2p_token_swarm_tag (const gchar * swarm)
 {
   GChecksum *sum = g_checksum_new (G_CHECKSUM_SHA256);
   guint8 digest[32];
@@ -46,7 +60,7 @@ swarm_tag (const gchar * swarm)
   g_checksum_update (sum, (const guchar *) swarm, strlen (swarm));
   g_checksum_get_digest (sum, digest, &len);
   g_checksum_free (sum);
-  tag = base64url (digest, TAG_LEN);
+  tag = gst_p2p_token_base64url (digest, TAG_LEN);
   return tag;
 }
 
@@ -69,7 +83,7 @@ compute_mac (GBytes * secret, const gchar * role, const gchar * expiry,
   g_hmac_update (hmac, (const guchar *) swarm, -1);
   g_hmac_get_digest (hmac, digest, &len);
   g_hmac_unref (hmac);
-  mac = base64url (digest, MAC_LEN);
+  mac = gst_p2p_token_base64url (digest, MAC_LEN);
   return mac;
 }
 
@@ -87,7 +101,7 @@ equal_const_time (const gchar * a, const gchar * b)
 }
 
 /**
- * gst_p2p_tracker_token_make:
+ * gst_p2p_token_make:
  * @secret: the tracker's secret
  * @swarm: swarm id the token is for
  * @expiry: Unix time (seconds) after which the token is refused
@@ -96,12 +110,12 @@ equal_const_time (const gchar * a, const gchar * b)
  * Returns: (transfer full): the token.
  */
 gchar *
-gst_p2p_tracker_token_make (GBytes * secret, const gchar * swarm,
+gst_p2p_token_make (GBytes * secret, const gchar * swarm,
     gint64 expiry, GstP2pTokenRole role)
 {
   const gchar *r = role == GST_P2P_TOKEN_ROLE_PUBLISHER ? "p" : "v";
   gchar *exp = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (expiry, 0));
-  gchar *tag = swarm_tag (swarm);
+  gchar *tag = gst_p2p_token_swarm_tag (swarm);
   gchar *mac = compute_mac (secret, r, exp, swarm);
   gchar *token = g_strdup_printf ("v1.%s.%s.%s.%s", r, exp, tag, mac);
 
@@ -112,7 +126,7 @@ gst_p2p_tracker_token_make (GBytes * secret, const gchar * swarm,
 }
 
 /**
- * gst_p2p_tracker_token_check:
+ * gst_p2p_token_check:
  * @secret: the tracker's secret
  * @token: (nullable): the token presented
  * @swarm: the swarm the client asks to join
@@ -127,7 +141,7 @@ gst_p2p_tracker_token_make (GBytes * secret, const gchar * swarm,
  * "token-expired".
  */
 const gchar *
-gst_p2p_tracker_token_check (GBytes * secret, const gchar * token,
+gst_p2p_token_check (GBytes * secret, const gchar * token,
     const gchar * swarm, gint64 now, GstP2pTokenRole * role)
 {
   gchar **parts;
@@ -154,7 +168,7 @@ gst_p2p_tracker_token_check (GBytes * secret, const gchar * token,
   }
   expiry = g_ascii_strtoll (parts[2], NULL, 10);
 
-  tag = swarm_tag (swarm);
+  tag = gst_p2p_token_swarm_tag (swarm);
   if (strcmp (tag, parts[3]) != 0) {
     reason = "token-wrong-swarm";
     goto done;
@@ -179,31 +193,42 @@ done:
 }
 
 /**
- * gst_p2p_tracker_secret_load:
- * @path: a file holding the secret (trailing whitespace is ignored)
+ * gst_p2p_token_pick:
+ * @tokens: (nullable): one token, or several separated by commas or white
+ *   space
+ * @swarm_name: the tracker swarm to join
  *
- * Returns: (transfer full) (nullable): the secret, or NULL if the file can't
- * be read or holds fewer than 16 bytes.
+ * Returns: (nullable): the token whose swarm tag (4th dot-separated field)
+ * is @swarm_name's; else the first one (an open tracker ignores it, a
+ * closed one says token-wrong-swarm, which is the diagnostic we want).
  */
-GBytes *
-gst_p2p_tracker_secret_load (const gchar * path, GError ** error)
+gchar *
+gst_p2p_token_pick (const gchar * tokens, const gchar * swarm_name)
 {
-  gchar *data = NULL;
-  gsize len = 0;
-  struct stat st;
+  gchar **list, *tag, *found = NULL, *first = NULL;
+  guint i, n = 0;
 
-  if (!g_file_get_contents (path, &data, &len, error))
+  if (!tokens || !*tokens)
     return NULL;
-  while (len > 0 && g_ascii_isspace (data[len - 1]))
-    len--;
-  if (len < GST_P2P_TOKEN_MIN_SECRET_LEN) {
-    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-        "secret in %s is shorter than %d bytes", path,
-        GST_P2P_TOKEN_MIN_SECRET_LEN);
-    g_free (data);
-    return NULL;
+  list = g_strsplit_set (tokens, ", \t\n", -1);
+  tag = gst_p2p_token_swarm_tag (swarm_name);
+  for (i = 0; list[i] && n < MAX_PICK_TOKENS; i++) {
+    gchar **parts;
+
+    if (!*list[i])
+      continue;
+    n++;
+    if (!first)
+      first = list[i];
+    parts = g_strsplit (list[i], ".", 6);
+    if (g_strv_length (parts) == 5 && strcmp (parts[3], tag) == 0)
+      found = list[i];
+    g_strfreev (parts);
+    if (found)
+      break;
   }
-  if (stat (path, &st) == 0 && (st.st_mode & 0077))
-    g_warning ("secret file %s is readable by group or others", path);
-  return g_bytes_new_take (data, len);
+  found = g_strdup (found ? found : first);
+  g_free (tag);
+  g_strfreev (list);
+  return found;
 }

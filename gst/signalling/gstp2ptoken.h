@@ -1,4 +1,6 @@
-/* GstP2pTrackerToken: join tokens of gst-p2p-tracker.
+/* GstP2pToken: the join tokens of gst-p2p-tracker, in one place for the
+ * tracker (which checks them), the publisher (which mints its own) and the
+ * engine (which picks the one for each swarm).
  *
  * A token lets its holder join one swarm until an expiry time, as a viewer
  * or as the operator's publisher. It is an HMAC-SHA256 (GLib's GHmac) keyed
@@ -14,14 +16,12 @@
  *
  * Threads: plain functions, any thread. The clock is passed in.
  */
-#ifndef __GST_P2P_TRACKER_TOKEN_H__
-#define __GST_P2P_TRACKER_TOKEN_H__
+#ifndef __GST_P2P_TOKEN_H__
+#define __GST_P2P_TOKEN_H__
 
 #include <glib.h>
 
-G_BEGIN_DECLS
-
-typedef enum
+G_BEGIN_DECLS typedef enum
 {
   GST_P2P_TOKEN_ROLE_VIEWER,
   GST_P2P_TOKEN_ROLE_PUBLISHER,
@@ -30,18 +30,14 @@ typedef enum
 /* Shortest secret accepted: 128 bits. */
 #define GST_P2P_TOKEN_MIN_SECRET_LEN 16
 
-gchar *       gst_p2p_tracker_token_make  (GBytes * secret,
-                                           const gchar * swarm,
-                                           gint64 expiry,
-                                           GstP2pTokenRole role);
-const gchar * gst_p2p_tracker_token_check (GBytes * secret,
-                                           const gchar * token,
-                                           const gchar * swarm,
-                                           gint64 now,
-                                           GstP2pTokenRole * role);
-GBytes *      gst_p2p_tracker_secret_load (const gchar * path,
-                                           GError ** error);
+gchar *gst_p2p_token_make (GBytes * secret,
+    const gchar * swarm, gint64 expiry, GstP2pTokenRole role);
+const gchar *gst_p2p_token_check (GBytes * secret,
+    const gchar * token,
+    const gchar * swarm, gint64 now, GstP2pTokenRole * role);
+gchar *gst_p2p_token_swarm_tag (const gchar * swarm);
+gchar *gst_p2p_token_pick (const gchar * tokens, const gchar * swarm);
+gchar *gst_p2p_token_base64url (const guint8 * data, gsize len);
 
 G_END_DECLS
-
-#endif /* __GST_P2P_TRACKER_TOKEN_H__ */
+#endif /* __GST_P2P_TOKEN_H__ */
