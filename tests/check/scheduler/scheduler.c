@@ -361,6 +361,15 @@ fixture_init (Fixture * f, guint self, gint64 now)
       1234 + self, now);
 }
 
+/* a new scheduler after the test changed f->params */
+static void
+fixture_reparam (Fixture * f, guint32 seed)
+{
+  gst_p2p_scheduler_free (f->sched);
+  f->sched = gst_p2p_scheduler_new (&f->params, f->store, swarm, f->self,
+      seed, 0);
+}
+
 static void
 fixture_clear (Fixture * f)
 {
@@ -428,8 +437,7 @@ GST_START_TEST (test_edge_request_waits_for_the_swarm)
 
   fixture_init (&f, 1, now);
   f.params.seeding = FALSE;
-  gst_p2p_scheduler_free (f.sched);
-  f.sched = gst_p2p_scheduler_new (&f.params, f.store, swarm, f.self, 99, 0);
+  fixture_reparam (&f, 99);
   make_id (peer, 2);
   gst_p2p_scheduler_peer_added (f.sched, peer, TRUE, TRUE, now);
   add_playlist (&f, 10, 14, now);
@@ -533,8 +541,7 @@ GST_START_TEST (test_play_reserve)
 
   fixture_init (&f, 1, now);
   f.params.play_reserve_segments = 1.0;
-  gst_p2p_scheduler_free (f.sched);
-  f.sched = gst_p2p_scheduler_new (&f.params, f.store, swarm, f.self, 7, 0);
+  fixture_reparam (&f, 7);
   add_playlist (&f, 10, 12, now);
   for (id = 10; id <= 12; id++) {
     gst_p2p_scheduler_player_request (f.sched, id, now, &d);
@@ -620,8 +627,7 @@ GST_START_TEST (test_peer_chosen_by_measured_throughput)
 
   fixture_init (&f, 1, now);
   f.params.explore_prob = 0;
-  gst_p2p_scheduler_free (f.sched);
-  f.sched = gst_p2p_scheduler_new (&f.params, f.store, swarm, f.self, 9, 0);
+  fixture_reparam (&f, 9);
   make_id (fast, 2);
   make_id (slow, 3);
   gst_p2p_scheduler_peer_added (f.sched, fast, TRUE, TRUE, now);
@@ -974,8 +980,7 @@ GST_START_TEST (test_cdn_only_baseline)
 
   fixture_init (&f, 1, 0);
   f.params.p2p = FALSE;
-  gst_p2p_scheduler_free (f.sched);
-  f.sched = gst_p2p_scheduler_new (&f.params, f.store, swarm, f.self, 1, 0);
+  fixture_reparam (&f, 1);
   make_id (peer, 2);
   gst_p2p_scheduler_peer_added (f.sched, peer, TRUE, TRUE, 0);
   add_playlist (&f, 10, 14, 0);
