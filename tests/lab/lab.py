@@ -571,7 +571,9 @@ http {
             env["GST_P2P_TURN"] = "turn://lab:lab@%s:%d" % (CORE_ADDR,
                                                             TURN_PORT)
             env["GST_P2P_UPLOAD"] = "1"
-            if v.corrupt:
+            # only in the corrupt scenario: with --scenario all the same
+            # viewers play every scenario
+            if v.corrupt and self.scenario == "corrupt":
                 env[CORRUPT_ENV] = "1"
         if self.a.gst_debug:
             env["GST_DEBUG"] = self.a.gst_debug
