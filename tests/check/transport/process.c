@@ -97,6 +97,48 @@ child_progressed (gpointer data)
   return side->child->progress >= (4 << 20) || side_is_terminal (side);
 }
 
+/* A link to a link-peer --sink process, connected, with the parent
+ * sending 1 MiB messages as fast as the link takes them. */
+static Side *
+start_sending_to_sink (GMainContext * ctx, GstP2pLinkConfig * c,
+    guint peer_timeout_ms)
+{
+  gchar *timeout = g_strdup_printf ("%u", peer_timeout_ms);
+  const gchar *argv[] = { peer_path (), "--sink", "--local-address",
+    "127.0.0.1", peer_timeout_ms ? "--peer-timeout" : NULL, timeout, NULL
+  };
+  GError *err = NULL;
+  Side *side;
+
+  chunk = make_blob (5, 1 << 20);
+  harness_config (c, TRUE);
+  if (peer_timeout_ms)
+    c->peer_timeout_ms = peer_timeout_ms;
+  side = side_new ("parent", ctx, c);
+  side->child = child_spawn ("child", argv, &err);
+  g_assert_no_error (err);
+  side->child->side = side;
+  g_free (timeout);
+  g_signal_connect (side->link, "writable", G_CALLBACK (keep_sending), NULL);
+  fail_unless (gst_p2p_link_start (side->link, &err));
+  fail_unless (harness_iterate_until (ctx, 10000, side_and_child_connected,
+          side));
+  keep_sending (side->link, NULL);
+  return side;
+}
+
+static void
+sink_test_end (GMainContext * ctx, Side * side, GstP2pLinkConfig * c)
+{
+  child_free (side->child);
+  side_free (side);
+  g_bytes_unref (chunk);
+  gst_p2p_link_config_clear (c);
+  while (g_main_context_iteration (ctx, FALSE));
+  g_main_context_pop_thread_default (ctx);
+  g_main_context_unref (ctx);
+}
+
 typedef struct
 {
   gint64 last_us;
@@ -136,32 +178,17 @@ flag_up (gpointer data)
 GST_START_TEST (test_process_sender_leaves_context_responsive)
 {
   GMainContext *ctx = g_main_context_new ();
-  const gchar *argv[] = { peer_path (), "--sink", "--local-address",
-    "127.0.0.1", NULL
-  };
   GstP2pLinkConfig c;
-  GError *err = NULL;
   Side *side;
   Ticker ticker = { 0, };
   GSource *timer, *end;
   gboolean done = FALSE;
 
   g_main_context_push_thread_default (ctx);
-  chunk = make_blob (6, 1 << 20);
-  harness_config (&c, TRUE);
-  side = side_new ("parent", ctx, &c);
-  side->child = child_spawn ("child", argv, &err);
-  g_assert_no_error (err);
-  side->child->side = side;
-  g_signal_connect (side->link, "writable", G_CALLBACK (keep_sending), NULL);
-  fail_unless (gst_p2p_link_start (side->link, &err));
-  fail_unless (harness_iterate_until (ctx, 10000, side_and_child_connected,
-          side));
-
   timer = g_timeout_source_new (10);
   g_source_set_callback (timer, tick, &ticker, NULL);
+  side = start_sending_to_sink (ctx, &c, 0);
   g_source_attach (timer, ctx);
-  keep_sending (side->link, NULL);
   /* 3 s of a full-rate transfer, measured by the timer's gaps */
   end = g_timeout_source_new (3000);
   g_source_set_callback (end, flag_up, &done, NULL);
@@ -191,13 +218,7 @@ GST_START_TEST (test_process_sender_leaves_context_responsive)
 
   gst_p2p_link_close (side->link);
   fail_unless (harness_iterate_until (ctx, 5000, child_exited, side->child));
-  child_free (side->child);
-  side_free (side);
-  g_bytes_unref (chunk);
-  gst_p2p_link_config_clear (&c);
-  while (g_main_context_iteration (ctx, FALSE));
-  g_main_context_pop_thread_default (ctx);
-  g_main_context_unref (ctx);
+  sink_test_end (ctx, side, &c);
 }
 
 GST_END_TEST;
@@ -205,28 +226,12 @@ GST_END_TEST;
 GST_START_TEST (test_process_killed_mid_transfer)
 {
   GMainContext *ctx = g_main_context_new ();
-  const gchar *argv[] = { peer_path (), "--sink", "--local-address",
-    "127.0.0.1", "--peer-timeout", "3000", NULL
-  };
   GstP2pLinkConfig c;
-  GError *err = NULL;
   Side *side;
   gint64 t0;
 
   g_main_context_push_thread_default (ctx);
-  chunk = make_blob (5, 1 << 20);
-  harness_config (&c, TRUE);
-  c.peer_timeout_ms = 3000;
-  side = side_new ("parent", ctx, &c);
-  side->child = child_spawn ("child", argv, &err);
-  g_assert_no_error (err);
-  side->child->side = side;
-  g_signal_connect (side->link, "writable", G_CALLBACK (keep_sending), NULL);
-  fail_unless (gst_p2p_link_start (side->link, &err));
-  fail_unless (harness_iterate_until (ctx, 10000, side_and_child_connected,
-          side));
-
-  keep_sending (side->link, NULL);
+  side = start_sending_to_sink (ctx, &c, 3000);
   fail_unless (harness_iterate_until (ctx, 20000, child_progressed, side));
   fail_unless_equals_int (side->state, GST_P2P_LINK_STATE_CONNECTED);
 
@@ -239,14 +244,7 @@ GST_START_TEST (test_process_killed_mid_transfer)
       (side->state_time_us - t0) / 1e6, side->reason);
   fail_unless (side->state_time_us - t0 < 4000 * 1000, "took %.2f s",
       (side->state_time_us - t0) / 1e6);
-
-  child_free (side->child);
-  side_free (side);
-  g_bytes_unref (chunk);
-  gst_p2p_link_config_clear (&c);
-  while (g_main_context_iteration (ctx, FALSE));
-  g_main_context_pop_thread_default (ctx);
-  g_main_context_unref (ctx);
+  sink_test_end (ctx, side, &c);
 }
 
 GST_END_TEST;
