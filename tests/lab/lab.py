@@ -273,6 +273,11 @@ class Event:
         self.p2p = p2p
         self.name = "%s-%s" % (scenario, "p2p" if p2p else "cdn")
         self.dir = os.path.join(lab.out, self.name)
+        # every part afresh, also on disk: a reused --out (the smoke run's
+        # fixed folder) kept the last run's playlist and segments, encrypted
+        # with its key, and a viewer joining before ffmpeg overwrote them
+        # decrypted garbage
+        shutil.rmtree(self.dir, ignore_errors=True)
         self.www = os.path.join(self.dir, "www")
         os.makedirs(os.path.join(self.www, "live"), exist_ok=True)
         os.makedirs(os.path.join(self.dir, "viewers"), exist_ok=True)
